@@ -1,0 +1,2 @@
+import Feedforward
+print("feedforward-bench \(Feedforward.version)")

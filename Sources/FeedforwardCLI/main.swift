@@ -1,0 +1,2 @@
+import Feedforward
+print("feedforward \(Feedforward.version)")

@@ -1,0 +1,6 @@
+import Testing
+@testable import Feedforward
+
+@Test func versionIsSet() {
+    #expect(!Feedforward.version.isEmpty)
+}
