@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Feedforward",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Feedforward", targets: ["Feedforward"]),
         .executable(name: "feedforward", targets: ["FeedforwardCLI"]),

@@ -1,0 +1,63 @@
+/// A NaN or infinity found by anomaly detection: the first operation whose result holds one.
+public struct NumericalAnomaly: Error, CustomStringConvertible, Sendable {
+    /// Whether the forward result or a derivative (backward) result held the value.
+    public enum Pass: String, Sendable { case forward, backward }
+    public let operation: String
+    public let pass: Pass
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    /// How many NaNs and infinities the result held.
+    public let nanCount: Int
+    public let infinityCount: Int
+
+    public var description: String {
+        "\(pass.rawValue) result of '\(operation)' holds \(nanCount) NaN and \(infinityCount) infinite values "
+            + "(inputs \(inputShapes.map { "\($0)" }.joined(separator: ", ")), result \(outputShape))"
+    }
+}
+
+/// Anomaly mode: while it is on, every operation's forward result and every derivative result is
+/// checked for NaN and infinity, and the first operation that produces one is reported.
+public enum AnomalyDetection {
+    final class Recorder: @unchecked Sendable {
+        var first: NumericalAnomaly?
+    }
+
+    @TaskLocal static var recorder: Recorder?
+
+    /// Runs `body` with anomaly detection; throws the first ``NumericalAnomaly`` seen, after `body` returns.
+    public static func run<R>(_ body: () throws -> R) throws -> R {
+        let recorder = Recorder()
+        let result = try $recorder.withValue(recorder, operation: body)
+        if let anomaly = recorder.first { throw anomaly }
+        return result
+    }
+
+    static func nonFiniteCounts<Scalar>(_ tensor: Tensor<Scalar>) -> (nan: Int, infinity: Int) {
+        var nan = 0
+        var infinity = 0
+        for i in 0..<tensor.scalarCount {
+            let v = tensor.storage.base[i]
+            if v.isNaN { nan += 1 } else if v.isInfinite { infinity += 1 }
+        }
+        return (nan, infinity)
+    }
+
+    static func check<Scalar>(
+        _ operation: String, pass: NumericalAnomaly.Pass, result: Tensor<Scalar>, inputShapes: [[Int]]
+    ) {
+        guard let recorder, recorder.first == nil else { return }
+        let counts = nonFiniteCounts(result)
+        guard counts.nan + counts.infinity > 0 else { return }
+        recorder.first = NumericalAnomaly(
+            operation: operation, pass: pass, inputShapes: inputShapes, outputShape: result.shape,
+            nanCount: counts.nan, infinityCount: counts.infinity)
+    }
+
+    @inline(__always)
+    static func checkForward<Scalar>(_ operation: String, output: Tensor<Scalar>, inputs: [Tensor<Scalar>]) {
+        if recorder != nil {
+            check(operation, pass: .forward, result: output, inputShapes: inputs.map(\.shape))
+        }
+    }
+}

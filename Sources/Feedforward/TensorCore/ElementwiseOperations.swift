@@ -1,0 +1,248 @@
+// Element-wise arithmetic and math with NumPy broadcasting, each with its derivative rule.
+
+extension Tensor {
+    /// Applies a unary kernel without recording.
+    func applying(_ operation: UnaryOperation, _ parameter: Scalar = 0) -> Tensor {
+        let result = Tensor(uninitializedShape: shape)
+        Scalar._applyUnary(operation, storage.base, result.storage.base, count: scalarCount, parameter: parameter)
+        return result
+    }
+
+    /// Applies a binary kernel with broadcasting, without recording.
+    static func applying(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor, name: String) -> Tensor {
+        let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: name)
+        let result = Tensor(uninitializedShape: shape)
+        Scalar._applyBinary(
+            operation, lhs.storage.base, rhs.storage.base, result.storage.base,
+            plan: BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape))
+        return result
+    }
+
+    /// A unary operation with a rule `(gradient, input, output) -> inputGradient`.
+    func unary(
+        _ name: String, _ operation: UnaryOperation, _ parameter: Scalar = 0, savesOutput: Bool = false,
+        derivative: @escaping (_ gradient: Tensor, _ input: Tensor, _ output: Tensor) -> Tensor
+    ) -> Tensor {
+        let input = self
+        return Tensor.record(name, output: applying(operation, parameter), inputs: [self], savesOutput: savesOutput) {
+            gradient, output, _ in [derivative(gradient, input, output)]
+        }
+    }
+}
+
+// MARK: Arithmetic
+
+extension Tensor {
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        record("add", output: applying(.add, lhs, rhs, name: "add"), inputs: [lhs, rhs]) { g, _, needs in
+            [needs[0] ? g : nil, needs[1] ? g : nil]
+        }
+    }
+
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        record("subtract", output: applying(.subtract, lhs, rhs, name: "subtract"), inputs: [lhs, rhs]) { g, _, needs in
+            [needs[0] ? g : nil, needs[1] ? -g : nil]
+        }
+    }
+
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        record("multiply", output: applying(.multiply, lhs, rhs, name: "multiply"), inputs: [lhs, rhs]) { g, _, needs in
+            [needs[0] ? g * rhs : nil, needs[1] ? g * lhs : nil]
+        }
+    }
+
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        record("divide", output: applying(.divide, lhs, rhs, name: "divide"), inputs: [lhs, rhs]) { g, _, needs in
+            [needs[0] ? g / rhs : nil, needs[1] ? -g * lhs / (rhs * rhs) : nil]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        x.unary("negate", .negate) { g, _, _ in -g }
+    }
+
+    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor {
+        lhs.unary("add", .shift, rhs) { g, _, _ in g }
+    }
+    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { rhs + lhs }
+    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + (-rhs) }
+    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { -rhs + lhs }
+    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor {
+        lhs.unary("scale", .scale, rhs) { g, _, _ in g * rhs }
+    }
+    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs * lhs }
+    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * (1 / rhs) }
+    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
+
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
+    public static func += (lhs: inout Tensor, rhs: Scalar) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs - rhs }
+    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs * rhs }
+    public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs / rhs }
+}
+
+// MARK: Math
+
+/// `e^x`
+public func exp<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("exp", .exp, savesOutput: true) { g, _, y in g * y }
+}
+
+/// Natural logarithm.
+public func log<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("log", .log) { g, x, _ in g / x }
+}
+
+/// `log(1 + x)`, accurate for small `x`.
+public func log1p<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("log1p", .log1p) { g, x, _ in g / (x + 1) }
+}
+
+/// `e^x - 1`, accurate for small `x`.
+public func expm1<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("expm1", .expm1, savesOutput: true) { g, _, y in g * (y + 1) }
+}
+
+/// Square root.
+public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("sqrt", .sqrt, savesOutput: true) { g, _, y in g / (y * 2) }
+}
+
+/// `x * x`
+public func square<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("square", .square) { g, x, _ in g * x * 2 }
+}
+
+/// `x^exponent` for a scalar exponent.
+public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> {
+    x.unary("pow", .power, exponent) { g, x, _ in
+        exponent == 0 ? g * 0 : g * pow(x, exponent - 1) * exponent
+    }
+}
+
+/// `base^exponent` element-wise with broadcasting.
+public func pow<S>(_ base: Tensor<S>, _ exponent: Tensor<S>) -> Tensor<S> {
+    Tensor.record(
+        "pow", output: Tensor.applying(.power, base, exponent, name: "pow"), inputs: [base, exponent],
+        savesOutput: true
+    ) { g, y, needs in
+        [
+            needs[0] ? g * exponent * pow(base, exponent - 1) : nil,
+            needs[1] ? g * y * log(base) : nil,
+        ]
+    }
+}
+
+/// Absolute value; its derivative at 0 is taken as 0.
+public func abs<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("abs", .abs) { g, x, _ in g * sign(x) }
+}
+
+/// -1, 0 or 1 by the sign of each element (NaN stays NaN). Its derivative is zero.
+public func sign<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.detached().applying(.sign)
+}
+
+/// Sine.
+public func sin<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("sin", .sin) { g, x, _ in g * cos(x) }
+}
+
+/// Cosine.
+public func cos<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("cos", .cos) { g, x, _ in -g * sin(x) }
+}
+
+/// Arctangent.
+public func atan<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("atan", .atan) { g, x, _ in g / (square(x) + 1) }
+}
+
+/// Hyperbolic tangent.
+public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("tanh", .tanh, savesOutput: true) { g, _, y in g * (1 - square(y)) }
+}
+
+/// The logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for large `|x|`.
+public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("sigmoid", .sigmoid, savesOutput: true) { g, _, y in g * y * (1 - y) }
+}
+
+/// `log(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it is finite and accurate for any `x`.
+public func softplus<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("softplus", .softplus) { g, x, _ in g * sigmoid(x) }
+}
+
+/// `max(x, 0)`; its derivative at 0 is taken as 0.
+public func relu<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.unary("relu", .relu, savesOutput: true) { g, _, y in g * step(y) }
+}
+
+/// The binary step: 1 where `x > 0`, else 0. Its derivative is zero (undefined at 0).
+public func step<S>(_ x: Tensor<S>) -> Tensor<S> {
+    x.detached().applying(.step)
+}
+
+// MARK: Comparisons, selection, extrema
+
+extension Tensor {
+    /// A comparison: 1 where it holds, 0 elsewhere; not differentiable (its gradient is zero).
+    static func compare(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor) -> Tensor {
+        applying(operation, lhs, rhs, name: "comparison")
+    }
+
+    /// 1 where `self == other`, else 0.
+    public func elementsEqual(_ other: Tensor) -> Tensor { Tensor.compare(.equal, self, other) }
+    /// 1 where `self != other`, else 0.
+    public func elementsNotEqual(_ other: Tensor) -> Tensor { Tensor.compare(.notEqual, self, other) }
+
+    public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.less, lhs, rhs) }
+    public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.lessOrEqual, lhs, rhs) }
+    public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.greater, lhs, rhs) }
+    public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.greaterOrEqual, lhs, rhs) }
+    public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.less, lhs, Tensor(rhs)) }
+    public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.lessOrEqual, lhs, Tensor(rhs)) }
+    public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.greater, lhs, Tensor(rhs)) }
+    public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.greaterOrEqual, lhs, Tensor(rhs)) }
+}
+
+/// Elements of `a` where `condition` is non-zero, else of `b`, with broadcasting of all three.
+/// Differentiable in `a` and `b`; the condition is a constant.
+public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    let shape = Shape.broadcast(
+        Shape.broadcast(condition.shape, a.shape, operation: "where"), b.shape, operation: "where")
+    let c = condition.detached().broadcasted(to: shape)
+    let x = a.detached().broadcasted(to: shape)
+    let y = b.detached().broadcasted(to: shape)
+    let result = Tensor<S>(uninitializedShape: shape)
+    S._select(c.storage.base, x.storage.base, y.storage.base, result.storage.base, count: result.scalarCount)
+    return Tensor.record("where", output: result, inputs: [a, b]) { g, _, needs in
+        let zero = Tensor<S>(0)
+        return [needs[0] ? `where`(c, g, zero) : nil, needs[1] ? `where`(c, zero, g) : nil]
+    }
+}
+
+/// Element-wise maximum with broadcasting (NaN propagates). At ties the gradient goes to `a`.
+public func maximum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    Tensor.record("maximum", output: Tensor.applying(.maximum, a, b, name: "maximum"), inputs: [a, b]) { g, _, needs in
+        let mask = a.detached() .>= b.detached()
+        return [needs[0] ? g * mask : nil, needs[1] ? g * (1 - mask) : nil]
+    }
+}
+
+/// Element-wise minimum with broadcasting (NaN propagates). At ties the gradient goes to `a`.
+public func minimum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    Tensor.record("minimum", output: Tensor.applying(.minimum, a, b, name: "minimum"), inputs: [a, b]) { g, _, needs in
+        let mask = a.detached() .<= b.detached()
+        return [needs[0] ? g * mask : nil, needs[1] ? g * (1 - mask) : nil]
+    }
+}
+
+/// Each element limited to `lower...upper`; the gradient passes where `lower <= x <= upper`.
+public func clamp<S>(_ x: Tensor<S>, min lower: S, max upper: S) -> Tensor<S> {
+    precondition(lower <= upper, "clamp: lower bound \(lower) exceeds upper bound \(upper)")
+    return minimum(maximum(x, Tensor(lower)), Tensor(upper))
+}

@@ -1,0 +1,148 @@
+// Reductions along any axes, with or without kept dimensions, each with its derivative rule.
+
+extension Tensor {
+    /// Normalised, sorted, distinct axes; nil means all axes.
+    func reductionAxes(_ axes: [Int]?, operation: String) -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        return Array(Set(axes.map { Shape.normalize(axis: $0, rank: rank, operation: operation) })).sorted()
+    }
+
+    /// The shape after reducing `axes`, with size-1 dimensions kept in their place.
+    func keptShape(reducing axes: [Int]) -> [Int] {
+        shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+    }
+
+    /// Runs a reduction kernel over `axes` (sorted), merging runs of adjacent axes; without recording.
+    func reduced(_ operation: ReductionOperation, axes: [Int]) -> Tensor {
+        var current = self.detached()
+        var currentShape = shape
+        var runs: [(start: Int, end: Int)] = []
+        for axis in axes {
+            if let last = runs.last, last.end == axis { runs[runs.count - 1].end = axis + 1 } else { runs.append((axis, axis + 1)) }
+        }
+        for run in runs.reversed() {
+            let outer = currentShape[..<run.start].reduce(1, *)
+            let length = currentShape[run.start..<run.end].reduce(1, *)
+            let inner = currentShape[run.end...].reduce(1, *)
+            var newShape = currentShape
+            newShape.replaceSubrange(run.start..<run.end, with: repeatElement(1, count: run.end - run.start))
+            let result = Tensor(uninitializedShape: newShape)
+            if length == 0 {
+                let identity: Scalar = operation == .sum ? 0 : (operation == .maximum ? -.infinity : .infinity)
+                result.storage.base.update(repeating: identity, count: result.scalarCount)
+            } else {
+                Scalar._reduce(operation, current.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
+            }
+            current = result
+            currentShape = newShape
+        }
+        return Tensor(storage: current.storage, shape: currentShape)
+    }
+
+    /// The sum over `axes` (all axes when nil); reduced dimensions are dropped unless `keepingDimensions`.
+    public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, operation: "sum")
+        let kept = keptShape(reducing: axes)
+        let original = shape
+        var result = Tensor.record("sum", output: reduced(.sum, axes: axes), inputs: [self]) { g, _, _ in
+            [g.reshaped(to: kept).broadcasted(to: original)]
+        }
+        if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }
+        return result
+    }
+
+    /// The sum along one axis.
+    public func sum(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        sum(alongAxes: [axis], keepingDimensions: keepingDimensions)
+    }
+
+    /// The mean over `axes` (all axes when nil).
+    public func mean(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, operation: "mean")
+        let count = axes.map { shape[$0] }.reduce(1, *)
+        return sum(alongAxes: axes, keepingDimensions: keepingDimensions) / Scalar(count)
+    }
+
+    /// The mean along one axis.
+    public func mean(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        mean(alongAxes: [axis], keepingDimensions: keepingDimensions)
+    }
+
+    func extremum(_ operation: ReductionOperation, _ name: String, axes: [Int]?, keepingDimensions: Bool) -> Tensor {
+        let axes = reductionAxes(axes, operation: name)
+        let kept = keptShape(reducing: axes)
+        let input = self
+        var result = Tensor.record(name, output: reduced(operation, axes: axes), inputs: [self], savesOutput: true) { g, y, _ in
+            // The gradient is shared equally among the elements that attain the extremum.
+            let mask = input.detached().elementsEqual(y.detached())
+            let count = mask.sum(alongAxes: axes, keepingDimensions: true)
+            return [g.reshaped(to: kept) * mask / count]
+        }
+        if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }
+        return result
+    }
+
+    /// The maximum over `axes` (all axes when nil); NaN propagates.
+    public func max(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        extremum(.maximum, "max", axes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// The minimum over `axes` (all axes when nil); NaN propagates.
+    public func min(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        extremum(.minimum, "min", axes: axes, keepingDimensions: keepingDimensions)
+    }
+
+    /// `log Σ exp(x)` over `axes`, computed stably by subtracting the maximum first.
+    public func logSumExp(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, operation: "logSumExp")
+        // The shift is a constant: the result does not depend on it mathematically.
+        var shift = reduced(.maximum, axes: axes)
+        for i in 0..<shift.scalarCount where !shift.storage.base[i].isFinite {
+            shift.storage.base[i] = 0
+        }
+        shift = Tensor(storage: shift.storage, shape: keptShape(reducing: axes))
+        var result = log(exp(self - shift).sum(alongAxes: axes, keepingDimensions: true)) + shift
+        if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }
+        return result
+    }
+
+    /// The index of the largest element along `axis` for each position of the other axes, in
+    /// row-major order of those positions (the first index on ties; NaN counts as largest).
+    /// Indices are not differentiable.
+    public func argmax(alongAxis axis: Int = -1) -> [Int] {
+        argExtremum(alongAxis: axis) { $0 > $1 || ($0.isNaN && !$1.isNaN) }
+    }
+
+    /// The index of the smallest element along `axis` (see ``argmax(alongAxis:)``).
+    public func argmin(alongAxis axis: Int = -1) -> [Int] {
+        argExtremum(alongAxis: axis) { $0 < $1 || ($0.isNaN && !$1.isNaN) }
+    }
+
+    func argExtremum(alongAxis axis: Int, _ better: (Scalar, Scalar) -> Bool) -> [Int] {
+        let axis = Shape.normalize(axis: axis, rank: rank, operation: "argmax")
+        let length = shape[axis]
+        precondition(length > 0, "argmax: dimension \(axis) of \(shape) is empty")
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        var result = [Int](repeating: 0, count: outer * inner)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = storage.base + o * length * inner + i
+                var best = 0
+                for j in 1..<length where better(base[j * inner], base[best * inner]) { best = j }
+                result[o * inner + i] = best
+            }
+        }
+        return result
+    }
+}
+
+/// `softmax(x)_i = exp(x_i) / Σ_j exp(x_j)` along `axis`, computed as `exp(x - logSumExp(x))`.
+public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
+    exp(logSoftmax(x, alongAxis: axis))
+}
+
+/// `log softmax(x) = x - logSumExp(x)` along `axis` (eq. 6.33), stable for any logits.
+public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
+    x - x.logSumExp(alongAxes: [axis], keepingDimensions: true)
+}
