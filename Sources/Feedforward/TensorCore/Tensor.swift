@@ -153,13 +153,46 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
-    public init(floatLiteral value: Double) { self.init(Scalar(value)) }
-    public init(integerLiteral value: Int) { self.init(Scalar(value)) }
+/// An element of a nested array literal: a number or a nested array.
+public indirect enum TensorLiteral<Scalar: TensorScalar>: ExpressibleByArrayLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByIntegerLiteral, Sendable
+{
+    case scalar(Scalar)
+    case array([TensorLiteral])
 
+    public init(floatLiteral value: Double) { self = .scalar(Scalar(value)) }
+    public init(integerLiteral value: Int) { self = .scalar(Scalar(value)) }
+    public init(arrayLiteral elements: TensorLiteral...) { self = .array(elements) }
+
+    /// The shape and row-major scalars, or the path of the first ragged array.
+    func flattened(path: String = "") throws(TensorShapeError) -> (shape: [Int], scalars: [Scalar]) {
+        switch self {
+        case .scalar(let value):
+            return ([], [value])
+        case .array(let elements):
+            var inner: [Int]?
+            var scalars: [Scalar] = []
+            for (index, element) in elements.enumerated() {
+                let (shape, values) = try element.flattened(path: path + "[\(index)]")
+                if let inner, inner != shape { throw .ragged(path: path + "[\(index)]") }
+                inner = shape
+                scalars += values
+            }
+            return ([elements.count] + (inner ?? []), scalars)
+        }
+    }
+}
+
+extension Tensor: ExpressibleByArrayLiteral {
     /// Nested array literals build tensors of any rank: `[[1, 2], [3, 4]]` has shape `[2, 2]`.
-    public init(arrayLiteral elements: Tensor...) {
-        self = elements.isEmpty ? Tensor(shape: [0], scalars: []) : stack(elements, alongAxis: 0)
+    /// Ragged literals are a programmer error.
+    public init(arrayLiteral elements: TensorLiteral<Scalar>...) {
+        do {
+            let (shape, scalars) = try TensorLiteral.array(elements).flattened()
+            self.init(shape: shape, scalars: scalars)
+        } catch {
+            preconditionFailure("Tensor literal: \(error)")
+        }
     }
 }
 

@@ -1,0 +1,50 @@
+import Testing
+@testable import Feedforward
+
+@Suite struct AutodiffSmokeTests {
+    @Test func gradientOfMatmulLoss() {
+        let x: Tensor<Double> = [[1, 2], [3, 4]]
+        let w: Tensor<Double> = [[0.5, -1], [2, 0.25]]
+        let result = gradientCheck(at: [x, w]) { relu(matmul($0[0], $0[1])).sum() + exp($0[1]).mean() }
+        #expect(result.passed, "\(result)")
+    }
+
+    @Test func hessianVectorProductOfCubic() {
+        // f(x) = Σ x³ → H = diag(6x)
+        let x: Tensor<Double> = [1, -2, 3]
+        let v: Tensor<Double> = [1, 1, 2]
+        let hv = hessianVectorProduct(at: x, along: v) { x in (x * x * x).sum() }
+        #expect(hv.scalars == [6, -12, 36])
+        let second = secondOrderGradientCheck(at: [x]) { tanh($0[0]) * sigmoid($0[0]) }
+        #expect(second.passed, "\(second)")
+    }
+
+    @Test func jvpAgreesWithPullback() {
+        let x: Tensor<Double> = [0.3, -0.7, 1.1]
+        let f: (Tensor<Double>) -> Tensor<Double> = { matmul($0.reshaped(to: [1, 3]), (Tensor<Double>([[1, 2], [3, 4], [5, 6]] as Tensor<Double>))) * sin($0).sum() }
+        let forward = jacobian(at: x, mode: .forward, of: f)
+        let reverse = jacobian(at: x, mode: .reverse, of: f)
+        #expect(forward.isApproximatelyEqual(to: reverse, absoluteTolerance: 1e-12))
+        #expect(forward.shape == [2, 3])
+    }
+
+    @Test func eagerBackwardAccumulates() {
+        let w = Tensor<Double>([1, 2, 3]).requiringGradient()
+        (w * w).sum().backward()
+        #expect(w.gradient?.scalars == [2, 4, 6])
+        (w * 3).sum().backward()
+        #expect(w.gradient?.scalars == [5, 7, 9])
+        w.zeroGradient()
+        #expect(w.gradient == nil)
+    }
+
+    @Test func literalsAndBroadcast() {
+        let a: Tensor<Float> = [[1, 2, 3], [4, 5, 6]]
+        let b = a + Tensor<Float>([10, 20, 30])
+        #expect(b.scalars == [11, 22, 33, 14, 25, 36])
+        #expect((a - 1).scalars == [0, 1, 2, 3, 4, 5])
+        #expect(a.sum(alongAxes: [0]).scalars == [5, 7, 9])
+        #expect(a.transposed().shape == [3, 2])
+        #expect(matmul(a, a, transposeB: true).scalars == [14, 32, 32, 77])
+    }
+}
