@@ -1,0 +1,95 @@
+/// A differentiable building block of a network: a value with parameters that maps a batch of inputs
+/// to a batch of outputs.
+///
+/// Layers are values (copying a model copies its parameters, lazily). Parameters are enumerated by
+/// name (`"0.weight"`, `"2.bias"`) for optimizers, freezing and serialization.
+///
+/// ```swift
+/// var generator = SeededRandomNumberGenerator(seed: 42)
+/// let model = Sequential<Float> {
+///     Dense(inputSize: 784, outputSize: 256, activation: .relu, generator: &generator)
+///     Dense(inputSize: 256, outputSize: 10, generator: &generator)
+/// }
+/// let logits = model(images)
+/// ```
+public protocol Layer<Scalar>: Sendable {
+    associatedtype Scalar: TensorScalar
+
+    /// The layer applied to a batch (the first dimension indexes examples).
+    func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar>
+
+    /// Calls `body` with the name and storage of each parameter, in a fixed order. Names are
+    /// prefixed with `prefix`. Assigning through `body` updates the layer.
+    mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows
+}
+
+extension Layer {
+    /// Names and values of all parameters, in visiting order.
+    public var parameters: [(name: String, value: Tensor<Scalar>)] {
+        var copy = self
+        var result: [(String, Tensor<Scalar>)] = []
+        copy.visitParameters(prefix: "") { name, value in result.append((name, value)) }
+        return result
+    }
+
+    /// The total number of scalar parameters.
+    public var parameterCount: Int { parameters.map(\.value.scalarCount).reduce(0, +) }
+
+    /// Calls `body` for each parameter without a prefix.
+    public mutating func visitParameters(_ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
+        try visitParameters(prefix: "", body)
+    }
+
+    /// Replaces parameters by name; every parameter must be present with its shape.
+    public mutating func loadParameters(_ values: [String: Tensor<Scalar>]) throws(ParameterLoadingError) {
+        var missing: [String] = []
+        var mismatched: [(String, [Int], [Int])] = []
+        visitParameters(prefix: "") { name, parameter in
+            guard let value = values[name] else { missing.append(name); return }
+            guard value.shape == parameter.shape else { mismatched.append((name, parameter.shape, value.shape)); return }
+            parameter = value.detached()
+        }
+        if let name = missing.first { throw .missing(name: name) }
+        if let (name, expected, actual) = mismatched.first { throw .shapeMismatch(name: name, expected: expected, actual: actual) }
+    }
+}
+
+/// Why parameters could not be loaded into a model.
+public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
+    case missing(name: String)
+    case shapeMismatch(name: String, expected: [Int], actual: [Int])
+
+    public var description: String {
+        switch self {
+        case .missing(let name): return "parameter '\(name)' is missing"
+        case .shapeMismatch(let name, let expected, let actual):
+            return "parameter '\(name)' has shape \(actual), the model needs \(expected)"
+        }
+    }
+}
+
+/// Joins a parameter name to its prefix with a dot.
+func parameterName(_ prefix: String, _ name: String) -> String {
+    prefix.isEmpty ? name : prefix + "." + name
+}
+
+/// Whether the network runs in training mode (dropout active) and the randomness it uses there.
+public enum LearningPhase {
+    final class GeneratorBox: @unchecked Sendable {
+        var generator: SeededRandomNumberGenerator
+        init(_ generator: SeededRandomNumberGenerator) { self.generator = generator }
+    }
+
+    @TaskLocal static var trainingGenerator: GeneratorBox?
+
+    /// Whether layers run in training mode in the current context.
+    public static var isTraining: Bool { trainingGenerator != nil }
+
+    /// Runs `body` in training mode, drawing randomness (dropout masks) from `generator`, and
+    /// leaves `generator` advanced past what was drawn.
+    public static func training<R>(using generator: inout SeededRandomNumberGenerator, _ body: () throws -> R) rethrows -> R {
+        let box = GeneratorBox(generator)
+        defer { generator = box.generator }
+        return try $trainingGenerator.withValue(box, operation: body)
+    }
+}
