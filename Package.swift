@@ -24,7 +24,8 @@ let package = Package(
             dependencies: [
                 "CFeedforwardKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
-            ]
+            ],
+            resources: [.copy("Resources/FashionMNISTSubset")]
         ),
         .executableTarget(
             name: "FeedforwardCLI",
@@ -39,7 +40,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FeedforwardTests",
-            dependencies: ["Feedforward"]
+            dependencies: ["Feedforward"],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

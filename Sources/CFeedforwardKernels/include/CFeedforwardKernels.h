@@ -72,6 +72,16 @@ typedef enum {
 ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, size_t max_output,
                             uint8_t **output, size_t *output_size);
 
+/// Decompresses only the first bytes of gzip (or zlib) data into the caller's buffer: at most
+/// prefix_capacity bytes; *prefix_size receives the count written. Returns FF_INFLATE_OK when the
+/// buffer was filled or the whole stream was shorter (then *prefix_size < prefix_capacity).
+/// Lets a reader check a file header before deciding how much output to allow.
+ff_inflate_status ff_gunzip_prefix(const uint8_t *input, size_t input_size, uint8_t *prefix,
+                                   size_t prefix_capacity, size_t *prefix_size);
+
+/// The loaded zlib's version string, or NULL when zlib cannot be loaded.
+const char *ff_zlib_version(void);
+
 #ifdef __cplusplus
 }
 #endif
