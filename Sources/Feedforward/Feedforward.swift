@@ -1,5 +1,5 @@
-/// Feedforward: deep feedforward networks with a reverse-mode automatic differentiation engine.
-public enum Feedforward {
+/// Facts about the Feedforward library.
+public enum FeedforwardLibrary {
     /// The library's version.
     public static let version = "0.1.0"
 }

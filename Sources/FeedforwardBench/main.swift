@@ -1,2 +1,2 @@
 import Feedforward
-print("feedforward-bench \(Feedforward.version)")
+print("feedforward-bench \(FeedforwardLibrary.version)")

@@ -1,2 +1,2 @@
 import Feedforward
-print("feedforward \(Feedforward.version)")
+print("feedforward \(FeedforwardLibrary.version)")

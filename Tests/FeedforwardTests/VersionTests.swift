@@ -2,5 +2,5 @@ import Testing
 @testable import Feedforward
 
 @Test func versionIsSet() {
-    #expect(!Feedforward.version.isEmpty)
+    #expect(!FeedforwardLibrary.version.isEmpty)
 }

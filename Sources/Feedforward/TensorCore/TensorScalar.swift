@@ -32,6 +32,11 @@ where RawSignificand: FixedWidthInteger {
         _ condition: UnsafePointer<Self>, _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>,
         _ destination: UnsafeMutablePointer<Self>, count: Int)
 
+    /// One optimizer step on `count` parameters in place, with the optimizer's state buffers.
+    static func _optimizerStep(
+        _ rule: OptimizerRule, parameter: UnsafeMutablePointer<Self>, gradient: UnsafePointer<Self>,
+        firstMoment: UnsafeMutablePointer<Self>?, secondMoment: UnsafeMutablePointer<Self>?, count: Int)
+
     /// `C = alpha * op(A) * op(B) + beta * C` on row-major buffers.
     static func _matrixMultiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -79,6 +84,13 @@ extension Float: TensorScalar {
         for i in 0..<count { destination[i] = condition[i] != 0 ? a[i] : b[i] }
     }
 
+    public static func _optimizerStep(
+        _ rule: OptimizerRule, parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+        firstMoment: UnsafeMutablePointer<Float>?, secondMoment: UnsafeMutablePointer<Float>?, count: Int
+    ) {
+        optimizerLoop(rule, parameter, gradient, firstMoment, secondMoment, count)
+    }
+
     public static func _matrixMultiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
@@ -119,6 +131,13 @@ extension Double: TensorScalar {
         _ destination: UnsafeMutablePointer<Double>, count: Int
     ) {
         for i in 0..<count { destination[i] = condition[i] != 0 ? a[i] : b[i] }
+    }
+
+    public static func _optimizerStep(
+        _ rule: OptimizerRule, parameter: UnsafeMutablePointer<Double>, gradient: UnsafePointer<Double>,
+        firstMoment: UnsafeMutablePointer<Double>?, secondMoment: UnsafeMutablePointer<Double>?, count: Int
+    ) {
+        optimizerLoop(rule, parameter, gradient, firstMoment, secondMoment, count)
     }
 
     public static func _matrixMultiply(

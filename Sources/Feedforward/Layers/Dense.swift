@@ -1,0 +1,111 @@
+/// A fully connected (affine) layer followed by a hidden unit: `h = g(x Wᵀ + b)`, the book's
+/// `h = g(Wᵀx + c)` for a batch of row vectors.
+///
+/// `weight` has shape `[outputSize, inputSize]` and `bias` shape `[outputSize]`: the layout of
+/// PyTorch's `nn.Linear`, so saved weights move between the two unchanged.
+public struct Dense<Scalar: TensorScalar>: Layer {
+    public var weight: Tensor<Scalar>
+    public var bias: Tensor<Scalar>?
+    public var activation: Activation
+
+    /// A layer with given parameters.
+    public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, activation: Activation = .identity) {
+        precondition(weight.rank == 2, "Dense: weight must have rank 2, got \(weight.shape)")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]], "Dense: bias shape \(bias!.shape) does not match weight \(weight.shape)")
+        self.weight = weight
+        self.bias = bias
+        self.activation = activation
+    }
+
+    /// A layer with initialised parameters. By default weights are He-uniform for rectifiers and
+    /// Glorot-uniform otherwise; biases are 0.1 for rectifiers (6.3.1) and 0 otherwise.
+    public init(
+        inputSize: Int, outputSize: Int, activation: Activation = .identity, usesBias: Bool = true,
+        weightInitializer: Initializer? = nil, biasInitializer: Initializer? = nil,
+        generator: inout SeededRandomNumberGenerator
+    ) {
+        precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
+        let rectifier = [Activation.relu, .absoluteValue].contains(activation)
+        let weightInitializer = weightInitializer ?? (rectifier ? .heUniform : .glorotUniform)
+        weight = weightInitializer.makeTensor(shape: [outputSize, inputSize], fanIn: inputSize, fanOut: outputSize, generator: &generator)
+        bias = usesBias
+            ? (biasInitializer ?? (rectifier ? .constant(0.1) : .zeros)).makeTensor(
+                shape: [outputSize], fanIn: inputSize, fanOut: outputSize, generator: &generator)
+            : nil
+        self.activation = activation
+    }
+
+    /// The number of inputs per example.
+    public var inputSize: Int { weight.shape[1] }
+    /// The number of outputs per example.
+    public var outputSize: Int { weight.shape[0] }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        let affine = matmul(input, weight, transposeB: true)
+        return activation(bias.map { affine + $0 } ?? affine)
+    }
+
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
+        try body(parameterName(prefix, "weight"), &weight)
+        if bias != nil { try body(parameterName(prefix, "bias"), &bias!) }
+    }
+}
+
+/// A hidden unit as a layer without parameters.
+public struct ActivationLayer<Scalar: TensorScalar>: Layer {
+    public var activation: Activation
+
+    public init(_ activation: Activation) { self.activation = activation }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { activation(input) }
+
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {}
+}
+
+/// Layers applied one after another. Parameters are named by position: `"0.weight"`, `"1.bias"`.
+public struct Sequential<Scalar: TensorScalar>: Layer {
+    public var layers: [any Layer<Scalar>]
+
+    public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
+
+    public init(@LayerBuilder<Scalar> _ build: () -> [any Layer<Scalar>]) { layers = build() }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        layers.reduce(input) { $1($0) }
+    }
+
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
+        for index in layers.indices {
+            try layers[index].visitParameters(prefix: parameterName(prefix, String(index)), body)
+        }
+    }
+}
+
+/// Builds the layer list of a ``Sequential`` from a block of layers.
+@resultBuilder
+public enum LayerBuilder<Scalar: TensorScalar> {
+    public static func buildExpression(_ layer: any Layer<Scalar>) -> [any Layer<Scalar>] { [layer] }
+    public static func buildBlock(_ parts: [any Layer<Scalar>]...) -> [any Layer<Scalar>] { parts.flatMap { $0 } }
+    public static func buildArray(_ parts: [[any Layer<Scalar>]]) -> [any Layer<Scalar>] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any Layer<Scalar>]?) -> [any Layer<Scalar>] { part ?? [] }
+    public static func buildEither(first: [any Layer<Scalar>]) -> [any Layer<Scalar>] { first }
+    public static func buildEither(second: [any Layer<Scalar>]) -> [any Layer<Scalar>] { second }
+}
+
+/// A skip (residual) connection, section 6.4.2: `y = x + body(x)`. The body must keep the shape.
+public struct Residual<Body: Layer>: Layer {
+    public typealias Scalar = Body.Scalar
+    public var body: Body
+
+    public init(_ body: Body) { self.body = body }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        let output = body(input)
+        precondition(output.shape == input.shape, "Residual: body maps \(input.shape) to \(output.shape)")
+        return input + output
+    }
+
+    public mutating func visitParameters(prefix: String, _ visit: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
+        try body.visitParameters(prefix: parameterName(prefix, "body"), visit)
+    }
+}

@@ -1,0 +1,167 @@
+/// Updates a model's parameters from their gradients, in place on the parameters' storage.
+///
+/// An optimizer keeps per-parameter state (velocities, moment estimates) by parameter name; the state
+/// is allocated on the first step and reused afterwards, so a step allocates no new tensors.
+public protocol Optimizer<Scalar>: Sendable {
+    associatedtype Scalar: TensorScalar
+
+    /// The learning rate of the next step (schedules set it).
+    var learningRate: Double { get set }
+
+    /// Applies one step to every parameter of `model` that has a gradient.
+    mutating func update<Model: Layer>(_ model: inout Model, along gradients: ParameterGradients<Scalar>)
+    where Model.Scalar == Scalar
+
+    /// The optimizer's state as named tensors (for checkpoints), and its step count.
+    var state: [String: Tensor<Scalar>] { get }
+    var stepCount: Int { get }
+
+    /// Restores state saved from ``state`` and ``stepCount``.
+    mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int)
+}
+
+/// The shared machinery of the built-in optimizers: state buffers by name and the in-place step.
+public struct OptimizerState<Scalar: TensorScalar>: Sendable {
+    var buffers: [String: Tensor<Scalar>] = [:]
+    var steps = 0
+
+    /// Runs `rule` on every parameter that has a gradient, with `bufferCount` state buffers each.
+    mutating func apply<Model: Layer>(
+        _ rule: OptimizerRule, bufferCount: Int, to model: inout Model, gradients: ParameterGradients<Scalar>
+    ) where Model.Scalar == Scalar {
+        model.visitParameters { name, parameter in
+            guard let gradient = gradients[name] else { return }
+            precondition(gradient.shape == parameter.shape, "optimizer: gradient of '\(name)' has shape \(gradient.shape), parameter \(parameter.shape)")
+            parameter.edge = nil
+            parameter.makeUnique()
+            let first = bufferCount >= 1 ? buffer("\(name).first", like: parameter) : nil
+            let second = bufferCount >= 2 ? buffer("\(name).second", like: parameter) : nil
+            Scalar._optimizerStep(
+                rule, parameter: parameter.storage.base, gradient: gradient.storage.base,
+                firstMoment: first, secondMoment: second, count: parameter.scalarCount)
+        }
+    }
+
+    /// The storage of the state buffer `key`, created as zeros like `parameter` the first time.
+    private mutating func buffer(_ key: String, like parameter: Tensor<Scalar>) -> UnsafeMutablePointer<Scalar> {
+        if buffers[key]?.shape != parameter.shape {
+            buffers[key] = .zeros(like: parameter)
+        }
+        buffers[key]!.makeUnique()
+        return buffers[key]!.storage.base
+    }
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay
+/// (added to the gradient, as PyTorch's `SGD`).
+public struct SGD<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public var momentum: Double
+    public var nesterov: Bool
+    public var weightDecay: Double
+    var storage = OptimizerState<Scalar>()
+
+    public init(learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
+        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: hyperparameters must not be negative")
+        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func update<Model: Layer>(_ model: inout Model, along gradients: ParameterGradients<Scalar>)
+    where Model.Scalar == Scalar {
+        storage.steps += 1
+        storage.apply(
+            .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
+            bufferCount: momentum > 0 ? 1 : 0, to: &model, gradients: gradients)
+    }
+
+    public var state: [String: Tensor<Scalar>] { storage.buffers }
+    public var stepCount: Int { storage.steps }
+    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
+        storage.buffers = state
+        storage.steps = stepCount
+    }
+}
+
+/// RMSProp: the learning rate divided by a running root mean square of the gradient.
+public struct RMSProp<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public var decay: Double
+    public var epsilon: Double
+    public var weightDecay: Double
+    var storage = OptimizerState<Scalar>()
+
+    public init(learningRate: Double = 0.001, decay: Double = 0.99, epsilon: Double = 1e-8, weightDecay: Double = 0) {
+        precondition(learningRate >= 0 && decay >= 0 && decay < 1 && epsilon > 0, "RMSProp: invalid hyperparameters")
+        self.learningRate = learningRate
+        self.decay = decay
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func update<Model: Layer>(_ model: inout Model, along gradients: ParameterGradients<Scalar>)
+    where Model.Scalar == Scalar {
+        storage.steps += 1
+        // RMSProp keeps one buffer, passed as the second moment.
+        storage.apply(
+            .rmsProp(learningRate: learningRate, decay: decay, epsilon: epsilon, weightDecay: weightDecay),
+            bufferCount: 2, to: &model, gradients: gradients)
+    }
+
+    public var state: [String: Tensor<Scalar>] { storage.buffers }
+    public var stepCount: Int { storage.steps }
+    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
+        storage.buffers = state
+        storage.steps = stepCount
+    }
+}
+
+/// Adam (Kingma and Ba) with bias correction; with `decoupledWeightDecay` it is AdamW
+/// (Loshchilov and Hutter): weight decay shrinks the parameters directly.
+public struct Adam<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
+    public var decoupledWeightDecay: Bool
+    var storage = OptimizerState<Scalar>()
+
+    public init(
+        learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+        weightDecay: Double = 0, decoupledWeightDecay: Bool = false
+    ) {
+        precondition(learningRate >= 0 && (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0, "Adam: invalid hyperparameters")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    /// AdamW: Adam with decoupled weight decay (0.01 by default, as PyTorch).
+    public static func adamW(learningRate: Double = 0.001, weightDecay: Double = 0.01) -> Adam {
+        Adam(learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    public mutating func update<Model: Layer>(_ model: inout Model, along gradients: ParameterGradients<Scalar>)
+    where Model.Scalar == Scalar {
+        storage.steps += 1
+        storage.apply(
+            .adam(
+                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: storage.steps,
+                weightDecay: weightDecay, decoupled: decoupledWeightDecay),
+            bufferCount: 2, to: &model, gradients: gradients)
+    }
+
+    public var state: [String: Tensor<Scalar>] { storage.buffers }
+    public var stepCount: Int { storage.steps }
+    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
+        storage.buffers = state
+        storage.steps = stepCount
+    }
+}
