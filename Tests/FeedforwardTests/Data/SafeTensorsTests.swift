@@ -101,3 +101,22 @@ import Testing
         }
     }
 }
+
+/// Writes the file that `scripts/check_safetensors_interop.py` reads with the reference Python
+/// package, when FEEDFORWARD_SAFETENSORS_EXPORT names a path (otherwise does nothing).
+@Suite("Data: safetensors interop export") struct DataSafeTensorsExport {
+    static func interopFile() -> SafeTensorsFile {
+        SafeTensorsFile(tensors: [
+            "layer1.weight": SafeTensorsEntry(shape: [2, 3], floats: [0.5, -1, 2, 3.25, 0, -0.125]),
+            "layer1.bias": SafeTensorsEntry(shape: [3], doubles: [1, 2, 3]),
+            "step": SafeTensorsEntry(shape: [], floats: [42]),
+            "cube": SafeTensorsEntry(shape: [2, 2, 2], doubles: (0..<8).map { Double($0) / 8 }),
+            "counts": SafeTensorsEntry(dtype: .int32, shape: [2], bytes: [1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]),
+        ], metadata: ["writer": "feedforward"])
+    }
+
+    @Test func exportForPython() throws {
+        guard let path = ProcessInfo.processInfo.environment["FEEDFORWARD_SAFETENSORS_EXPORT"] else { return }
+        try SafeTensors.write(Self.interopFile(), to: URL(fileURLWithPath: path))
+    }
+}
