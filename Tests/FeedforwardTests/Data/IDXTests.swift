@@ -122,3 +122,18 @@ import Testing
         #expect(error?.description.contains("/nonexistent/file.idx") == true)
     }
 }
+
+@Suite("Data: atomic writes") struct DataAtomicWriteTests {
+    @Test func replacesFilesAndReportsFailures() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("x.idx", [1, 2, 3])
+        let array = IDXArray(shape: [1], values: .uint8([9]))
+        try IDX.write(array, to: url)
+        #expect(try IDX.read(contentsOf: url) == array)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["x.idx"])
+        let missing = dir.url.appendingPathComponent("no/such/dir/y.idx")
+        let error = expectDataError(.io) { try IDX.write(array, to: missing) }
+        #expect(error?.path == missing.path)
+        expectDataError(.io) { try IDX.read(contentsOf: dir.url) }       // a directory, not a file
+    }
+}
