@@ -2,18 +2,31 @@ import Foundation
 
 /// The element types of the safetensors format, named as in its JSON header.
 public enum SafeTensorsDType: String, CaseIterable, Sendable {
+    /// Booleans, one byte each.
     case bool = "BOOL"
+    /// Unsigned 8-bit integers.
     case uint8 = "U8"
+    /// Signed 8-bit integers.
     case int8 = "I8"
+    /// Unsigned 16-bit integers.
     case uint16 = "U16"
+    /// Signed 16-bit integers.
     case int16 = "I16"
+    /// IEEE 754 half precision.
     case float16 = "F16"
+    /// bfloat16 (the top half of a Float).
     case bfloat16 = "BF16"
+    /// Unsigned 32-bit integers.
     case uint32 = "U32"
+    /// Signed 32-bit integers.
     case int32 = "I32"
+    /// IEEE 754 single precision.
     case float32 = "F32"
+    /// Unsigned 64-bit integers.
     case uint64 = "U64"
+    /// Signed 64-bit integers.
     case int64 = "I64"
+    /// IEEE 754 double precision.
     case float64 = "F64"
 
     /// The size of one element in bytes.
