@@ -28,11 +28,17 @@ public enum IDXDataType: UInt8, CaseIterable, Sendable {
 
 /// The elements of an IDX array, in row-major order, in their stored type.
 public enum IDXValues: Equatable, Sendable {
+    /// Unsigned bytes (IDX type 0x08).
     case uint8([UInt8])
+    /// Signed bytes (0x09).
     case int8([Int8])
+    /// 16-bit integers (0x0B).
     case int16([Int16])
+    /// 32-bit integers (0x0C).
     case int32([Int32])
+    /// Single-precision floats (0x0D).
     case float32([Float])
+    /// Double-precision floats (0x0E).
     case float64([Double])
 
     /// The element type.
