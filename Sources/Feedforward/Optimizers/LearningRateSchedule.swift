@@ -1,7 +1,7 @@
 import RealModule
 
 /// A learning rate as a function of the step number (from 0).
-public indirect enum LearningRateSchedule: Sendable, Equatable {
+public indirect enum LearningRateSchedule: Sendable, Equatable, Codable {
     /// The base rate throughout.
     case constant
     /// The base rate multiplied by `factor` every `interval` steps.

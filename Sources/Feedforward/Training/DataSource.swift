@@ -1,0 +1,94 @@
+import Foundation
+
+/// Where training data comes from, as the CLI names it.
+public enum DataSource: Sendable, Equatable, CustomStringConvertible {
+    /// Fashion-MNIST from a directory of IDX files, or where Debian's `dataset-fashion-mnist` puts it.
+    case fashionMNIST(directory: String?)
+    /// MNIST from a directory of IDX files.
+    case mnist(directory: String)
+    /// The Fashion-MNIST subset that ships with Feedforward (8000 training and 2000 test images).
+    case bundled
+    /// A CSV file with a header row and a label column.
+    case csv(path: String, labelColumn: String?, regression: Bool)
+    /// The four points of XOR, as two classes.
+    case xor
+
+    /// Parses `fashion-mnist`, `mnist`, `bundled`, `xor` or `csv:PATH` (directories come separately).
+    public init?(name: String, directory: String? = nil, labelColumn: String? = nil, regression: Bool = false) {
+        switch name.lowercased() {
+        case "fashion-mnist", "fashion": self = .fashionMNIST(directory: directory)
+        case "mnist":
+            guard let directory else { return nil }
+            self = .mnist(directory: directory)
+        case "bundled": self = .bundled
+        case "xor": self = .xor
+        default:
+            guard name.hasPrefix("csv:"), name.count > 4 else { return nil }
+            self = .csv(path: String(name.dropFirst(4)), labelColumn: labelColumn, regression: regression)
+        }
+    }
+
+    /// The default data: Fashion-MNIST if it is installed, else the bundled subset.
+    public static var automatic: DataSource {
+        FashionMNIST.defaultDirectory() != nil ? .fashionMNIST(directory: nil) : .bundled
+    }
+
+    public var description: String {
+        switch self {
+        case .fashionMNIST(let directory): return "Fashion-MNIST (\(directory ?? FashionMNIST.defaultDirectory()?.path ?? "not found"))"
+        case .mnist(let directory): return "MNIST (\(directory))"
+        case .bundled: return "bundled Fashion-MNIST subset"
+        case .csv(let path, _, let regression): return "CSV \(path) (\(regression ? "regression" : "classification"))"
+        case .xor: return "XOR"
+        }
+    }
+}
+
+/// Data split for training: training, validation (for early stopping and model selection) and test.
+public struct DataSplits: Sendable {
+    public var training: SupervisedDataset
+    public var validation: SupervisedDataset?
+    public var test: SupervisedDataset
+    /// Standardisation fitted on the training split (tabular data only).
+    public var standardizer: Standardizer?
+
+    /// Loads `source` and splits it reproducibly by `seed`. Image sets keep their own test split; a
+    /// CSV file is split 80/20 into train and test first. Validation comes out of the training part.
+    public static func load(_ source: DataSource, validationFraction: Double, seed: UInt64) throws -> DataSplits {
+        var generator = SeededRandomNumberGenerator(seed: seed ^ 0x5EED_DA7A)
+        func split(_ data: SupervisedDataset, fraction: Double) -> (SupervisedDataset, SupervisedDataset?) {
+            guard fraction > 0, data.count >= 2 else { return (data, nil) }
+            let (train, held) = Minibatching.trainValidationSplit(count: data.count, validationFraction: fraction, using: &generator)
+            return held.isEmpty ? (data, nil) : (data.subset(train), data.subset(held))
+        }
+        switch source {
+        case .fashionMNIST, .mnist, .bundled:
+            let images: ImageClassificationData
+            switch source {
+            case .fashionMNIST(let directory): images = try FashionMNIST.load(from: directory.map { URL(fileURLWithPath: $0) })
+            case .mnist(let directory): images = try MNIST.load(from: URL(fileURLWithPath: directory))
+            default: images = try FashionMNIST.loadBundledSubset()
+            }
+            let (training, validation) = split(SupervisedDataset(images.train, classNames: images.classNames), fraction: validationFraction)
+            return DataSplits(
+                training: training, validation: validation,
+                test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
+        case .csv(let path, let labelColumn, let regression):
+            let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
+            let table = try CSV.readDataset(
+                contentsOf: URL(fileURLWithPath: path), target: column,
+                kind: regression ? .regression : .classification())
+            let all = SupervisedDataset(table)
+            let (rest, held) = split(all, fraction: 0.2)
+            let test = held ?? rest
+            let (training, validation) = split(rest, fraction: validationFraction)
+            let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
+            return DataSplits(
+                training: training.standardized(by: standardizer), validation: validation?.standardized(by: standardizer),
+                test: test.standardized(by: standardizer), standardizer: standardizer)
+        case .xor:
+            let data = SupervisedDataset(BuiltinData.xor(asClasses: true))
+            return DataSplits(training: data, validation: nil, test: data, standardizer: nil)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// The output unit and the cost it is trained with (the table of section 6.2.2).
+public enum OutputUnit: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Softmax over classes with the multinoulli negative log-likelihood (cross-entropy on logits).
+    case softmax
+    /// One sigmoid unit with the Bernoulli negative log-likelihood (binary cross-entropy on logits).
+    case sigmoid
+    /// Linear units with the Gaussian negative log-likelihood of fixed variance (mean squared error).
+    case linear
+    /// Linear units trained with mean absolute error (predicts the conditional median).
+    case linearAbsolute
+    /// A mixture density network with `components` Gaussian components.
+    case mixtureDensity(components: Int)
+
+    /// Parses `softmax`, `sigmoid`, `linear`/`mse`, `mae`, `mdn:K`.
+    public init?(name: String) {
+        let parts = name.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch (parts.first ?? "", parts.count) {
+        case ("softmax", 1): self = .softmax
+        case ("sigmoid", 1): self = .sigmoid
+        case ("linear", 1), ("mse", 1): self = .linear
+        case ("mae", 1), ("linear-mae", 1): self = .linearAbsolute
+        case ("mdn", 2), ("mixture-density", 2):
+            guard let k = Int(parts[1]), k >= 1 else { return nil }
+            self = .mixtureDensity(components: k)
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .softmax: return "softmax"
+        case .sigmoid: return "sigmoid"
+        case .linear: return "linear"
+        case .linearAbsolute: return "mae"
+        case .mixtureDensity(let k): return "mdn:\(k)"
+        }
+    }
+
+    /// Whether the unit predicts classes.
+    public var isClassifier: Bool { self == .softmax || self == .sigmoid }
+
+    /// The number of network outputs for `targetSize` classes or target dimensions.
+    public func outputSize(targetSize: Int) -> Int {
+        switch self {
+        case .softmax: return targetSize
+        case .sigmoid: return 1
+        case .linear, .linearAbsolute: return targetSize
+        case .mixtureDensity(let k): return MixtureDensityParameters<Float>.outputSize(componentCount: k, targetSize: targetSize)
+        }
+    }
+
+    /// The cost of raw network outputs against targets (a mean over the batch).
+    public func loss<S>(outputs: Tensor<S>, targets: SupervisedTargetsBatch<S>) -> Tensor<S> {
+        switch (self, targets) {
+        case (.softmax, .classes(let labels)):
+            return crossEntropy(logits: outputs, labels: labels)
+        case (.sigmoid, .classes(let labels)):
+            return binaryCrossEntropy(logits: outputs, labels: Tensor(shape: [labels.count, 1], scalars: labels.map { S($0) }))
+        case (.linear, .values(let values)):
+            return meanSquaredError(predictions: outputs, targets: values)
+        case (.linearAbsolute, .values(let values)):
+            return meanAbsoluteError(predictions: outputs, targets: values)
+        case (.mixtureDensity(let k), .values(let values)):
+            return MixtureDensityParameters(rawOutputs: outputs, componentCount: k, targetSize: values.shape[1])
+                .negativeLogLikelihood(targets: values)
+        default:
+            preconditionFailure("loss: output unit \(self) does not fit these targets")
+        }
+    }
+
+    /// Point predictions from raw outputs: class scores (logits) for classifiers, values otherwise
+    /// (the most probable mode for a mixture density network).
+    public func predictions<S>(outputs: Tensor<S>, targetSize: Int) -> Tensor<S> {
+        switch self {
+        case .softmax, .linear, .linearAbsolute: return outputs
+        case .sigmoid: return concatenate([Tensor<S>.zeros(like: outputs), outputs], alongAxis: 1)
+        case .mixtureDensity(let k):
+            return MixtureDensityParameters(rawOutputs: outputs, componentCount: k, targetSize: targetSize).mostProbableMode()
+        }
+    }
+}
+
+/// Targets of one minibatch in the element type of the network.
+public enum SupervisedTargetsBatch<S: TensorScalar>: Sendable {
+    case classes([Int])
+    case values(Tensor<S>)
+}
+
+/// A multilayer perceptron described by its sizes and units: enough to rebuild it from a file.
+public struct NetworkSpecification: Sendable, Equatable, Codable {
+    public var inputSize: Int
+    public var hiddenSizes: [Int]
+    /// The hidden unit's name as ``Activation/init(name:)`` accepts it.
+    public var activation: String
+    public var output: OutputUnit
+    /// Classes for classifiers, target dimensions for regression.
+    public var targetSize: Int
+
+    public init(inputSize: Int, hiddenSizes: [Int], activation: Activation, output: OutputUnit, targetSize: Int) {
+        self.inputSize = inputSize
+        self.hiddenSizes = hiddenSizes
+        self.activation = activation.description
+        self.output = output
+        self.targetSize = targetSize
+    }
+
+    /// The hidden unit, or nil if the stored name is unknown.
+    public var hiddenActivation: Activation? { Activation(name: activation) }
+
+    /// Builds the network with freshly initialised parameters.
+    public func makeModel(generator: inout SeededRandomNumberGenerator) -> Sequential<Float> {
+        let unit = hiddenActivation ?? .relu
+        var layers: [any Layer<Float>] = []
+        var width = inputSize
+        for size in hiddenSizes {
+            layers.append(Dense<Float>(inputSize: width, outputSize: size, activation: unit, generator: &generator))
+            width = size
+        }
+        layers.append(Dense<Float>(inputSize: width, outputSize: output.outputSize(targetSize: targetSize), generator: &generator))
+        return Sequential(layers)
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+
+/// The optimizers a training session can use.
+public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
+    case sgd, momentum, nesterov, rmsprop, adam, adamw
+
+    /// A fresh optimizer of this kind.
+    public func makeOptimizer(learningRate: Double) -> any Optimizer<Float> {
+        switch self {
+        case .sgd: return SGD(learningRate: learningRate)
+        case .momentum: return SGD(learningRate: learningRate, momentum: 0.9)
+        case .nesterov: return SGD(learningRate: learningRate, momentum: 0.9, nesterov: true)
+        case .rmsprop: return RMSProp(learningRate: learningRate)
+        case .adam: return Adam(learningRate: learningRate)
+        case .adamw: return Adam<Float>.adamW(learningRate: learningRate)
+        }
+    }
+}
+
+/// How a network is trained.
+public struct TrainingOptions: Sendable, Equatable, Codable {
+    public var epochs = 10
+    public var batchSize = 128
+    public var optimizer = OptimizerChoice.momentum
+    public var learningRate = 0.05
+    public var schedule = LearningRateSchedule.constant
+    /// The strength λ of the L2 penalty λΣw² on weights (not biases).
+    public var weightDecay = 0.0
+    /// Gradients are scaled to at most this global norm, when set.
+    public var gradientClipNorm: Double?
+    public var seed: UInt64 = 0
+    /// Training stops when the validation loss has not improved for this many epochs, when set.
+    public var earlyStoppingPatience: Int?
+
+    public init() {}
+}
+
+/// The figures of one epoch, as written to the JSON Lines log.
+public struct EpochRecord: Sendable, Equatable, Codable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var train: EvaluationResult?
+    public var validation: EvaluationResult?
+    public var learningRate: Double
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// Progress within an epoch, reported after each minibatch.
+public struct BatchProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batches: Int
+    public var loss: Double
+    public var samplesPerSecond: Double
+    public var elapsedSeconds: Double
+}
+
+/// Why training stopped with an error.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// The loss became NaN or infinite.
+    case nonFiniteLoss(epoch: Int, step: Int, value: Double)
+    /// The data does not fit the network.
+    case incompatibleData(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let epoch, let step, let value):
+            return "the loss became \(value) at epoch \(epoch), step \(step); lower the learning rate or enable gradient clipping"
+        case .incompatibleData(let message):
+            return message
+        }
+    }
+}
+
+/// A network being trained, with everything needed to continue exactly where it stopped: parameters,
+/// optimizer state, epoch, step and random generator state.
+public struct TrainingSession: Sendable {
+    public var specification: NetworkSpecification
+    public var options: TrainingOptions
+    public var model: Sequential<Float>
+    public var optimizer: any Optimizer<Float>
+    public var generator: SeededRandomNumberGenerator
+    /// Completed epochs.
+    public var epoch = 0
+    /// Completed optimizer steps.
+    public var step = 0
+    public var history: [EpochRecord] = []
+    /// Feature standardisation fitted on the training split, applied to every input.
+    public var standardizer: Standardizer?
+    var bestValidationLoss = Double.infinity
+    var epochsWithoutImprovement = 0
+
+    /// A session with a freshly initialised network (seeded by `options.seed`).
+    public init(specification: NetworkSpecification, options: TrainingOptions, standardizer: Standardizer? = nil) {
+        self.specification = specification
+        self.options = options
+        self.standardizer = standardizer
+        generator = SeededRandomNumberGenerator(seed: options.seed)
+        model = specification.makeModel(generator: &generator)
+        optimizer = options.optimizer.makeOptimizer(learningRate: options.learningRate)
+    }
+
+    /// Whether early stopping has triggered or all epochs are done.
+    public var isFinished: Bool {
+        if epoch >= options.epochs { return true }
+        if let patience = options.earlyStoppingPatience, epochsWithoutImprovement >= patience { return true }
+        return false
+    }
+
+    /// Checks that `dataset` fits the network.
+    public func validate(_ dataset: SupervisedDataset) throws(TrainingError) {
+        guard dataset.featureCount == specification.inputSize else {
+            throw .incompatibleData("the data has \(dataset.featureCount) features, the network takes \(specification.inputSize)")
+        }
+        switch (dataset.targets, specification.output.isClassifier) {
+        case (.classes(_, let classCount), true):
+            guard classCount <= specification.targetSize else {
+                throw .incompatibleData("the data has \(classCount) classes, the network predicts \(specification.targetSize)")
+            }
+        case (.values(let values), false):
+            guard values.shape[1] == specification.targetSize else {
+                throw .incompatibleData("the data has \(values.shape[1]) targets per example, the network predicts \(specification.targetSize)")
+            }
+        default:
+            throw .incompatibleData("the output unit '\(specification.output)' does not fit \(specification.output.isClassifier ? "real-valued" : "class") targets")
+        }
+    }
+
+    /// The training loss (with the weight penalty) of `model` on one batch and its gradients, in
+    /// training mode. No copy of the model outlives the call, so the optimizer can then update the
+    /// parameters in place.
+    static func lossAndGradients(
+        of model: Sequential<Float>, output: OutputUnit, weightDecay: Float, features: Tensor<Float>,
+        targets: SupervisedTargetsBatch<Float>, generator: inout SeededRandomNumberGenerator
+    ) -> (Tensor<Float>, ParameterGradients<Float>) {
+        LearningPhase.training(using: &generator) {
+            valueWithGradient(at: model) { model in
+                let cost = output.loss(outputs: model(features), targets: targets)
+                return weightDecay > 0 ? cost + l2Penalty(model, strength: weightDecay) : cost
+            }
+        }
+    }
+
+    /// Runs one epoch of minibatch updates over `training`, then evaluates on `validation`.
+    @discardableResult
+    public mutating func trainEpoch(
+        on training: SupervisedDataset, validation: SupervisedDataset? = nil, evaluateTraining: Bool = false,
+        progress: ((BatchProgress) -> Void)? = nil
+    ) throws -> EpochRecord {
+        try validate(training)
+        let start = Date()
+        let batches = Minibatching.shuffledBatches(
+            of: Array(0..<training.count), batchSize: options.batchSize, using: &generator)
+        var lossSum = 0.0
+        var seen = 0
+        for (index, batch) in batches.enumerated() {
+            optimizer.learningRate = options.schedule.learningRate(at: step, base: options.learningRate)
+            let features = training.features.gatheringRows(batch)
+            let targets = Self.batchTargets(training.targets, batch)
+            var (value, gradients) = Self.lossAndGradients(
+                of: model, output: specification.output, weightDecay: Float(options.weightDecay),
+                features: features, targets: targets, generator: &generator)
+            if let limit = options.gradientClipNorm { gradients.clipByGlobalNorm(Float(limit)) }
+            let lossValue = Double(value.scalar)
+            guard lossValue.isFinite else {
+                throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step + 1, value: lossValue)
+            }
+            optimizer.update(&model, along: gradients)
+            step += 1
+            lossSum += lossValue * Double(batch.count)
+            seen += batch.count
+            if let progress {
+                let elapsed = Date().timeIntervalSince(start)
+                progress(BatchProgress(
+                    epoch: epoch + 1, epochs: options.epochs, batch: index + 1, batches: batches.count,
+                    loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9),
+                    elapsedSeconds: elapsed))
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        epoch += 1
+        let validationResult = validation.map { evaluate(on: $0) }
+        if let validationResult {
+            if validationResult.loss < bestValidationLoss {
+                bestValidationLoss = validationResult.loss
+                epochsWithoutImprovement = 0
+            } else {
+                epochsWithoutImprovement += 1
+            }
+        }
+        let record = EpochRecord(
+            epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
+            train: evaluateTraining ? evaluate(on: training) : nil, validation: validationResult,
+            learningRate: optimizer.learningRate, seconds: seconds,
+            samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+        history.append(record)
+        return record
+    }
+
+    static func batchTargets(_ targets: SupervisedTargets, _ indices: [Int]) -> SupervisedTargetsBatch<Float> {
+        switch targets.gathering(indices) {
+        case .classes(let labels, _): return .classes(labels)
+        case .values(let values): return .values(values)
+        }
+    }
+
+    /// The network's raw outputs for `features`, without recording gradients.
+    public func outputs(for features: Tensor<Float>) -> Tensor<Float> {
+        withoutGradients { model(features) }
+    }
+
+    /// Point predictions: class scores for classifiers, values for regression.
+    public func predictions(for features: Tensor<Float>) -> Tensor<Float> {
+        specification.output.predictions(outputs: outputs(for: features), targetSize: specification.targetSize)
+    }
+
+    /// Loss and metrics of the current network on `dataset` (in batches, without recording).
+    public func evaluate(on dataset: SupervisedDataset, batchSize: Int = 1000) -> EvaluationResult {
+        var lossSum = 0.0
+        var classification: ClassificationMetrics?
+        var regression: RegressionMetrics?
+        if case .classes(_, let classCount) = dataset.targets {
+            classification = ClassificationMetrics(classCount: Swift.max(classCount, specification.targetSize))
+        } else {
+            regression = RegressionMetrics()
+        }
+        withoutGradients {
+            for range in Minibatching.batchRanges(count: dataset.count, batchSize: batchSize) {
+                let indices = Array(range)
+                let features = dataset.features.gatheringRows(indices)
+                let targets = Self.batchTargets(dataset.targets, indices)
+                let outputs = model(features)
+                lossSum += Double(specification.output.loss(outputs: outputs, targets: targets).scalar) * Double(indices.count)
+                let predictions = specification.output.predictions(outputs: outputs, targetSize: specification.targetSize)
+                switch targets {
+                case .classes(let labels): classification?.add(scores: predictions, labels: labels)
+                case .values(let values): regression?.add(predictions: predictions, targets: values)
+                }
+            }
+        }
+        return EvaluationResult(
+            loss: lossSum / Double(Swift.max(dataset.count, 1)), count: dataset.count,
+            classification: classification, regression: regression)
+    }
+}

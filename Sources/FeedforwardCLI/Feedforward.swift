@@ -1,0 +1,36 @@
+import ArgumentParser
+import Feedforward
+import Foundation
+
+@main
+struct FeedforwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedforward",
+        abstract: "Train and use deep feedforward networks (multilayer perceptrons).",
+        discussion: """
+            With no arguments, `feedforward train` trains a 784-256-256-10 ReLU network on Fashion-MNIST \
+            (the installed dataset if present, else the bundled subset) and prints its test accuracy.
+            """,
+        version: FeedforwardLibrary.version,
+        subcommands: [Train.self, Evaluate.self, Predict.self, Info.self],
+        defaultSubcommand: nil)
+}
+
+/// Prints `message` to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Runs `body`, turning library errors into a message and a non-zero exit status.
+func reportingErrors<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import Feedforward
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a multilayer perceptron and report its test metrics.",
+        discussion: """
+            Examples:
+              feedforward train                                  # Fashion-MNIST (or the bundled subset)
+              feedforward train --dataset xor --hidden 2 --epochs 500 --batch-size 4 --learning-rate 0.1
+              feedforward train --dataset csv:data.csv --label-column price --regression --hidden 64
+              feedforward train --epochs 2 --save run.ckpt && feedforward train --resume run.ckpt --epochs 4
+            """)
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Hidden layer sizes, comma-separated (an empty string for none).")
+    var hidden = "256,256"
+
+    @Option(help: "The hidden unit: \(Activation.names.joined(separator: ", ")).")
+    var activation = Activation.relu
+
+    @Option(help: "The output unit and cost: softmax, sigmoid (two classes), linear (MSE), mae, mdn:K. Default: softmax for classes, linear for values.")
+    var output: OutputUnit?
+
+    @Option(help: "The optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var optimizer = OptimizerChoice.momentum
+
+    @Option(help: "The learning rate.")
+    var learningRate = 0.05
+
+    @Option(help: "The learning-rate schedule: constant, step:INTERVAL:FACTOR, cosine[:MINIMUM], warmup:STEPS[:SCHEDULE].")
+    var schedule = "constant"
+
+    @Option(help: "Examples per minibatch.")
+    var batchSize = 128
+
+    @Option(help: "The number of epochs (with --resume: the total, counting those already done).")
+    var epochs = 10
+
+    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases).")
+    var weightDecay = 0.0
+
+    @Option(help: "Clip gradients to this global norm.")
+    var clipNorm: Double?
+
+    @Option(help: "The random seed (initialisation, shuffling, dropout, splits).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for matrix products and large element-wise work (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "The fraction of the training data held out for validation.")
+    var validationFraction = 0.1
+
+    @Option(help: "Stop when the validation loss has not improved for this many epochs.")
+    var earlyStopping: Int?
+
+    @Option(help: "Write a checkpoint here after every epoch (atomically); it is also the saved model.")
+    var save: String?
+
+    @Option(help: "Continue training from this checkpoint (its network and optimizer settings are used).")
+    var resume: String?
+
+    @Option(help: "Write loss and accuracy figures (SVG) into this directory.")
+    var plot: String?
+
+    @Option(help: "Append every epoch's metrics to this JSON Lines file.")
+    var log: String?
+
+    @Flag(help: "Print the final metrics as one JSON object on the last line of standard output.")
+    var json = false
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard epochs >= 0 else { throw ValidationError("--epochs must not be negative, got \(epochs)") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
+        guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)") }
+        if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1, got \(earlyStopping)") }
+        _ = try hiddenSizes()
+    }
+
+    func hiddenSizes() throws -> [Int] {
+        let trimmed = hidden.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return [] }
+        return try trimmed.split(separator: ",").map { part in
+            guard let size = Int(part.trimmingCharacters(in: .whitespaces)), size > 0, size <= 1 << 20 else {
+                throw ValidationError("--hidden must be positive sizes separated by commas, got '\(hidden)'")
+            }
+            return size
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            if let threads { ComputeEnvironment.threadCount = threads }
+            var session: TrainingSession
+            let splits: DataSplits
+            if let resume {
+                session = try TrainingSession.load(from: URL(fileURLWithPath: resume))
+                session.options.epochs = epochs
+                splits = try DataSplits.load(try data.source(), validationFraction: validationFraction, seed: session.options.seed)
+                try session.validate(splits.training)
+            } else {
+                splits = try DataSplits.load(try data.source(), validationFraction: validationFraction, seed: seed)
+                session = try makeSession(splits)
+            }
+            let source = try data.source()
+            let interactive = isatty(STDERR_FILENO) != 0
+            let logFile = try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) }
+            if !json || interactive {
+                printError("Training \(describe(session)) on \(source): \(splits.training.count) training, \(splits.validation?.count ?? 0) validation, \(splits.test.count) test examples")
+            }
+            let bar = ProgressBar(enabled: interactive)
+            while !session.isFinished {
+                let record = try session.trainEpoch(
+                    on: splits.training, validation: splits.validation,
+                    evaluateTraining: plot != nil, progress: bar.update)
+                bar.finishLine()
+                printError(describe(record, epochs: session.options.epochs))
+                try logFile?.append(record)
+                if let save { try session.save(to: URL(fileURLWithPath: save)) }
+                if let plot { try session.writePlots(to: URL(fileURLWithPath: plot)) }
+            }
+            if let save { try session.save(to: URL(fileURLWithPath: save)) }
+            let test = session.evaluate(on: splits.test)
+            let figures = test.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ")
+            let throughput = session.history.map(\.samplesPerSecond).sorted()
+            let median = throughput.isEmpty ? 0 : throughput[throughput.count / 2]
+            print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
+            if json {
+                var object: [String: Any] = [
+                    "dataset": "\(source)", "epochs": session.epoch, "test_examples": test.count,
+                    "samples_per_second": median, "train_seconds": session.history.map(\.seconds).reduce(0, +),
+                ]
+                for (name, value) in test.figures { object["test_\(name)"] = value }
+                let encoded = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: encoded, as: UTF8.self))
+            }
+        }
+    }
+
+    func makeSession(_ splits: DataSplits) throws -> TrainingSession {
+        let classifying: Bool
+        let targetSize: Int
+        switch splits.training.targets {
+        case .classes(_, let classCount): (classifying, targetSize) = (true, classCount)
+        case .values(let values): (classifying, targetSize) = (false, values.shape[1])
+        }
+        let unit = output ?? (classifying ? .softmax : .linear)
+        guard unit.isClassifier == classifying else {
+            throw ValidationError("--output \(unit) does not fit \(classifying ? "class" : "real-valued") targets")
+        }
+        if unit == .sigmoid && targetSize != 2 {
+            throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
+        }
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.optimizer = optimizer
+        options.learningRate = learningRate
+        let stepsPerEpoch = (splits.training.count + batchSize - 1) / batchSize
+        guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, epochs * stepsPerEpoch)) else {
+            throw ValidationError("unknown --schedule '\(schedule)': use constant, step:INTERVAL:FACTOR, cosine[:MINIMUM] or warmup:STEPS[:SCHEDULE]")
+        }
+        options.schedule = parsed
+        options.weightDecay = weightDecay
+        options.gradientClipNorm = clipNorm
+        options.seed = seed
+        options.earlyStoppingPatience = earlyStopping
+        let specification = NetworkSpecification(
+            inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), activation: activation,
+            output: unit, targetSize: targetSize)
+        return TrainingSession(specification: specification, options: options, standardizer: splits.standardizer)
+    }
+}
+
+func format(_ value: Double) -> String { String(format: "%.4f", value) }
+
+func describe(_ session: TrainingSession) -> String {
+    let spec = session.specification
+    let sizes = ([spec.inputSize] + spec.hiddenSizes + [spec.output.outputSize(targetSize: spec.targetSize)]).map(String.init)
+    return "\(sizes.joined(separator: "-")) \(spec.activation) network (\(spec.output) output, \(session.model.parameterCount) parameters)"
+}
+
+func describe(_ record: EpochRecord, epochs: Int) -> String {
+    var line = "epoch \(record.epoch)/\(epochs): train loss \(format(record.trainLoss))"
+    if let train = record.train?.classification { line += ", train accuracy \(format(train.accuracy))" }
+    if let validation = record.validation {
+        line += ", " + validation.figures.map { "validation \($0.0) \(format($0.1))" }.joined(separator: ", ")
+    }
+    return line + String(format: ", %.1fs, %.0f samples/s", record.seconds, record.samplesPerSecond)
+}
+
+/// A one-line progress bar on standard error, redrawn at most ten times a second.
+final class ProgressBar {
+    let enabled: Bool
+    var lastDraw = Date.distantPast
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ progress: BatchProgress) {
+        guard enabled, progress.batch == progress.batches || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let width = 24
+        let filled = width * progress.batch / Swift.max(progress.batches, 1)
+        let remaining = progress.elapsedSeconds / Double(progress.batch) * Double(progress.batches - progress.batch)
+        let line = String(
+            format: "\repoch %d/%d [%@%@] %d/%d loss %.4f %.0f samples/s ETA %.0fs ",
+            progress.epoch, progress.epochs, String(repeating: "#", count: filled),
+            String(repeating: ".", count: width - filled), progress.batch, progress.batches, progress.loss,
+            progress.samplesPerSecond, remaining)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finishLine() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

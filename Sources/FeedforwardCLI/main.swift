@@ -1,2 +1,0 @@
-import Feedforward
-print("feedforward \(FeedforwardLibrary.version)")
