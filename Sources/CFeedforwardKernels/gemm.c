@@ -127,18 +127,101 @@ static void *ff_pack_space(size_t bytes) {
     return b->ptr;
 }
 
-/// Runs fn(jobs + t * size) for t in [0, threads): t = 0 on the calling thread, the rest on new
-/// pthreads (inline if one cannot be started); returns after all have finished.
-static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size) {
-    pthread_t tid[FF_MAX_THREADS];
-    int started[FF_MAX_THREADS];
-    for (int t = 1; t < threads; t++) {
-        started[t] = pthread_create(&tid[t], NULL, fn, (char *)jobs + size * (size_t)t) == 0;
-        if (!started[t]) fn((char *)jobs + size * (size_t)t);
+// ---------------------------------------------------------------------------------------------
+// Thread pool: helper threads started on first need and kept, parked on a condition variable after a
+// short spin. Starting a pthread per call costs tens of microseconds, as much as a 128x256x256
+// product takes on one core; waking a parked one costs a few.
+// ---------------------------------------------------------------------------------------------
+
+static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;  // held by the one caller using the pool
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static int pool_workers = 0;        // helper threads started (guarded by pool_use)
+static uint64_t pool_generation = 0;  // bumped for every round of work
+static int pool_active = 0;         // helpers taking part in the current round
+static int pool_remaining = 0;      // helpers of the current round not yet finished
+static void *(*pool_fn)(void *);
+static char *pool_jobs;
+static size_t pool_job_size;
+
+#define FF_SPIN_ROUNDS 4000
+
+static inline void cpu_relax(void) {
+#if FF_HAVE_X86_KERNELS
+    _mm_pause();
+#endif
+}
+
+static void *pool_worker(void *arg) {
+    const int index = (int)(intptr_t)arg;  // 1-based: job 0 is the caller's
+    uint64_t seen = 0;
+    for (;;) {
+        uint64_t gen;
+        int spins = 0;
+        while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen && spins < FF_SPIN_ROUNDS) {
+            cpu_relax();
+            spins++;
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&pool_mu);
+            while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
+                pthread_cond_wait(&pool_wake, &pool_mu);
+            pthread_mutex_unlock(&pool_mu);
+        }
+        seen = gen;
+        if (index > __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) continue;
+        pool_fn(pool_jobs + pool_job_size * (size_t)index);
+        if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+            pthread_mutex_lock(&pool_mu);
+            pthread_cond_signal(&pool_done);
+            pthread_mutex_unlock(&pool_mu);
+        }
     }
-    fn(jobs);
-    for (int t = 1; t < threads; t++)
-        if (started[t]) pthread_join(tid[t], NULL);
+    return NULL;
+}
+
+/// Runs fn(jobs + t * size) for t in [0, threads): t = 0 on the calling thread, the rest on pool
+/// threads; returns after all have finished. Runs everything on the caller when the pool is busy
+/// with another caller's product or cannot grow.
+static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size) {
+    if (threads > 1 && pthread_mutex_trylock(&pool_use) == 0) {
+        while (pool_workers < threads - 1) {
+            pthread_t tid;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            int ok = pthread_create(&tid, &attr, pool_worker, (void *)(intptr_t)(pool_workers + 1)) == 0;
+            pthread_attr_destroy(&attr);
+            if (!ok) break;
+            pool_workers++;
+        }
+        const int helpers = threads - 1 < pool_workers ? threads - 1 : pool_workers;
+        pthread_mutex_lock(&pool_mu);
+        pool_fn = fn;
+        pool_jobs = (char *)jobs;
+        pool_job_size = size;
+        __atomic_store_n(&pool_active, helpers, __ATOMIC_RELEASE);
+        __atomic_store_n(&pool_remaining, helpers, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&pool_generation, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&pool_wake);
+        pthread_mutex_unlock(&pool_mu);
+        fn(jobs);
+        for (int t = helpers + 1; t < threads; t++) fn((char *)jobs + size * (size_t)t);
+        int spins = 0;
+        while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0 && spins < FF_SPIN_ROUNDS * 4) {
+            cpu_relax();
+            spins++;
+        }
+        if (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) {
+            pthread_mutex_lock(&pool_mu);
+            while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&pool_done, &pool_mu);
+            pthread_mutex_unlock(&pool_mu);
+        }
+        pthread_mutex_unlock(&pool_use);
+        return;
+    }
+    for (int t = 0; t < threads; t++) fn((char *)jobs + size * (size_t)t);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,39 +454,57 @@ static int blas_accepts(int transA, int transB, int64_t M, int64_t N, int64_t K,
     return 1;
 }
 
-/// Whether FF_GEMM_AUTO sends a product to BLAS (see ff_gemm_auto_prefers_builtin).
-static int auto_uses_blas(int64_t M, int64_t N, int64_t K) {
-    if (!ff_blas_load()) return 0;
-    return !ff_gemm_auto_prefers_builtin(M, N, K);
-}
+/// Smallest M, N or K that a multi-threaded BLAS gets as is. Measured with `feedforward-bench gemm`
+/// (Debian OpenBLAS 0.3.21, 2 cores): products with an output dimension of 10 run 2x slower on two
+/// OpenBLAS threads than on one, so below this they run on one BLAS thread (or the built-in kernel).
+#define FF_AUTO_SMALL_DIM 32
 
 int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K) {
-    (void)M; (void)N; (void)K;
-    return 0;
+    (void)M; (void)N;
+    // A short inner dimension (e.g. dY . W^T of a 10-output layer): the built-in kernel's packing
+    // overhead is small and it beat OpenBLAS on one and two threads.
+    return K < FF_AUTO_SMALL_DIM;
 }
+
+typedef enum { ROUTE_BUILTIN, ROUTE_BLAS, ROUTE_BLAS_ONE_THREAD } gemm_route;
+
+static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N,
+                               int64_t K, int64_t lda, int64_t ldb, int64_t ldc) {
+    if (backend == FF_GEMM_BUILTIN || K <= 0 || !ff_blas_load()) return ROUTE_BUILTIN;
+    if (!blas_accepts(transA, transB, M, N, K, lda, ldb, ldc)) return ROUTE_BUILTIN;
+    if (backend == FF_GEMM_BLAS) return ROUTE_BLAS;
+    if (ff_gemm_auto_prefers_builtin(M, N, K)) return ROUTE_BUILTIN;
+    if (M < FF_AUTO_SMALL_DIM || N < FF_AUTO_SMALL_DIM) return ROUTE_BLAS_ONE_THREAD;
+    return ROUTE_BLAS;
+}
+
+#define FF_CALL_BLAS(fn, route)                                                                     \
+    do {                                                                                            \
+        /* openblas_set_num_threads only stores a count when lowering it: ~10 ns a toggle here. */ \
+        const int prev = (route) == ROUTE_BLAS_ONE_THREAD ? ff_blas_threads() : 1;                 \
+        if (prev > 1) ff_blas_set_threads(1);                                                       \
+        fn(FF_CBLAS_ROW_MAJOR, transA ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS,                         \
+           transB ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS, (int)M, (int)N, (int)K, alpha, A, (int)lda, \
+           B, (int)ldb, beta, C, (int)ldc);                                                         \
+        if (prev > 1) ff_blas_set_threads(prev);                                                    \
+    } while (0)
 
 void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
-    int use_blas = backend == FF_GEMM_BLAS ? ff_blas_load() : backend == FF_GEMM_AUTO ? auto_uses_blas(M, N, K) : 0;
-    if (use_blas && K > 0 && blas_accepts(transA, transB, M, N, K, lda, ldb, ldc)) {
-        ff_blas_sgemm_ptr(FF_CBLAS_ROW_MAJOR, transA ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS,
-                          transB ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS, (int)M, (int)N, (int)K, alpha, A, (int)lda,
-                          B, (int)ldb, beta, C, (int)ldc);
-        return;
-    }
-    gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    if (route == ROUTE_BUILTIN)
+        gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        FF_CALL_BLAS(ff_blas_sgemm_ptr, route);
 }
 
 void ff_dgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha,
               const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
-    int use_blas = backend == FF_GEMM_BLAS ? ff_blas_load() : backend == FF_GEMM_AUTO ? auto_uses_blas(M, N, K) : 0;
-    if (use_blas && K > 0 && blas_accepts(transA, transB, M, N, K, lda, ldb, ldc)) {
-        ff_blas_dgemm_ptr(FF_CBLAS_ROW_MAJOR, transA ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS,
-                          transB ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS, (int)M, (int)N, (int)K, alpha, A, (int)lda,
-                          B, (int)ldb, beta, C, (int)ldc);
-        return;
-    }
-    gemm_builtin_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    if (route == ROUTE_BUILTIN)
+        gemm_builtin_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        FF_CALL_BLAS(ff_blas_dgemm_ptr, route);
 }
