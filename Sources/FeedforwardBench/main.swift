@@ -1,2 +1,36 @@
 import Feedforward
-print("feedforward-bench \(FeedforwardLibrary.version)")
+import Foundation
+
+// feedforward-bench: a small dispatcher over benchmark subcommands. To add one, write a function
+// `([String]) -> Void` taking the arguments after the subcommand name, and add it to `subcommands`.
+
+struct Subcommand {
+    let summary: String
+    let run: ([String]) -> Void
+}
+
+let subcommands: [String: Subcommand] = [
+    "gemm": Subcommand(summary: "SGEMM GFLOP/s, run-time BLAS vs built-in kernel, 1 and 2 threads [--json]",
+                       run: gemmBenchmark),
+    "parallel": Subcommand(summary: "element-wise add/exp: 1 thread vs parallelChunks, to place its threshold [--json]",
+                           run: parallelBenchmark),
+]
+
+@MainActor func printUsage() {
+    print("feedforward-bench \(FeedforwardLibrary.version)")
+    print("usage: feedforward-bench <subcommand> [options]\n\nsubcommands:")
+    for name in subcommands.keys.sorted() {
+        print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(subcommands[name]!.summary)")
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let name = arguments.first, let command = subcommands[name] {
+    command.run(Array(arguments.dropFirst()))
+} else {
+    printUsage()
+    if let name = arguments.first, !["-h", "--help", "help"].contains(name) {
+        print("\nunknown subcommand '\(name)'")
+        exit(2)
+    }
+}

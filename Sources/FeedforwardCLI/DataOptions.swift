@@ -29,15 +29,15 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-extension Activation: @retroactive ExpressibleByArgument {
+extension Activation: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 }
 
-extension OutputUnit: @retroactive ExpressibleByArgument {
+extension OutputUnit: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 }
 
-extension OptimizerChoice: @retroactive ExpressibleByArgument {}
+extension OptimizerChoice: ExpressibleByArgument {}
 
 /// Parses `constant`, `step:INTERVAL:FACTOR`, `cosine[:MINIMUM]`, `warmup:STEPS[:cosine|step:…]`.
 func parseSchedule(_ text: String, totalSteps: Int) -> LearningRateSchedule? {

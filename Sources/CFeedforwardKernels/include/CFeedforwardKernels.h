@@ -43,6 +43,13 @@ int ff_blas_load(void);
 const char *ff_blas_name(void);
 /// Sets the BLAS library's thread count where it exposes one (openblas_set_num_threads); returns 1 if it did.
 int ff_blas_set_threads(int threads);
+/// The BLAS library's thread count where it reports one (openblas_get_num_threads), else the last count
+/// set through ff_blas_set_threads, or 0 when unknown or when no BLAS is loaded.
+int ff_blas_threads(void);
+
+/// 1 when FF_GEMM_AUTO runs an M x N x K product on the built-in kernel even though a BLAS is loaded
+/// (products with a small dimension, which the BLAS runs slower on several threads than on one).
+int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K);
 
 /// Threads the built-in kernel may use (1 by default; at least 1).
 void ff_builtin_set_threads(int threads);

@@ -97,7 +97,7 @@ extension Float: TensorScalar {
         beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         ff_sgemm(
-            ComputeSettings.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
+            ComputeEnvironment.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
     }
 }
@@ -146,7 +146,7 @@ extension Double: TensorScalar {
         beta: Double, _ c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
         ff_dgemm(
-            ComputeSettings.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
+            ComputeEnvironment.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
     }
 }

@@ -1,0 +1,96 @@
+// Run-time BLAS: the library is opened with dlopen on first use, so Feedforward builds and runs
+// without any BLAS installed and can be pointed at a different one with FEEDFORWARD_BLAS.
+#include "CFeedforwardKernels.h"
+#include "ff_internal.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void *blas_handle = NULL;
+static const char *blas_loaded_name = NULL;
+ff_cblas_sgemm_fn ff_blas_sgemm_ptr = NULL;
+ff_cblas_dgemm_fn ff_blas_dgemm_ptr = NULL;
+static void (*blas_set_threads_ptr)(int) = NULL;
+static int (*blas_get_threads_ptr)(void) = NULL;
+static int blas_current_threads = 0;  // last count set through ff_blas_set_threads (0: unknown)
+
+// Candidates tried in order when FEEDFORWARD_BLAS is unset. Only LP64 (32-bit int) interfaces: an
+// ILP64 build such as libopenblas64_.so exports its CBLAS under suffixed names (cblas_sgemm64_),
+// which the lookup below does not accept, so such a library is skipped rather than misused.
+static const char *const blas_candidates[] = {
+#if defined(__APPLE__)
+    "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+    "libopenblas.dylib",
+    "libopenblas.0.dylib",
+#else
+    "libopenblas.so.0",
+    "libopenblas.so",
+    "libblis.so.4",
+    "libblis.so",
+    "libblas.so.3",
+    "libblas.so",
+    "libcblas.so.3",
+#endif
+};
+
+/// Opens `name` and resolves the CBLAS entry points; on success keeps the handle and returns 1.
+static int try_open(const char *name) {
+    void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return 0;
+    ff_cblas_sgemm_fn s = (ff_cblas_sgemm_fn)dlsym(h, "cblas_sgemm");
+    ff_cblas_dgemm_fn d = (ff_cblas_dgemm_fn)dlsym(h, "cblas_dgemm");
+    if (!s || !d) {
+        dlclose(h);
+        return 0;
+    }
+    blas_handle = h;
+    blas_loaded_name = name;
+    ff_blas_sgemm_ptr = s;
+    ff_blas_dgemm_ptr = d;
+    blas_set_threads_ptr = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+    blas_get_threads_ptr = (int (*)(void))dlsym(h, "openblas_get_num_threads");
+    if (blas_get_threads_ptr) blas_current_threads = blas_get_threads_ptr();
+    return 1;
+}
+
+static void blas_init(void) {
+    const char *env = getenv("FEEDFORWARD_BLAS");
+    if (env && *env) {
+        if (strcasecmp(env, "none") == 0 || strcasecmp(env, "off") == 0 || strcmp(env, "0") == 0) return;
+        // An explicit choice: load exactly that library (a copy of the string is kept as its name).
+        char *copy = strdup(env);
+        if (copy && !try_open(copy)) free(copy);
+        return;
+    }
+    for (size_t i = 0; i < sizeof blas_candidates / sizeof blas_candidates[0]; i++) {
+        if (try_open(blas_candidates[i])) return;
+    }
+}
+
+int ff_blas_load(void) {
+    pthread_once(&blas_once, blas_init);
+    return blas_handle != NULL;
+}
+
+const char *ff_blas_name(void) {
+    return ff_blas_load() ? blas_loaded_name : NULL;
+}
+
+int ff_blas_set_threads(int threads) {
+    if (!ff_blas_load() || !blas_set_threads_ptr) return 0;
+    if (threads < 1) threads = 1;
+    if (threads == __atomic_load_n(&blas_current_threads, __ATOMIC_RELAXED)) return 1;
+    blas_set_threads_ptr(threads);
+    __atomic_store_n(&blas_current_threads, threads, __ATOMIC_RELAXED);
+    return 1;
+}
+
+int ff_blas_threads(void) {
+    if (!ff_blas_load()) return 0;
+    if (blas_get_threads_ptr) return blas_get_threads_ptr();
+    return __atomic_load_n(&blas_current_threads, __ATOMIC_RELAXED);
+}

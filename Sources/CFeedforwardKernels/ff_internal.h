@@ -1,0 +1,21 @@
+// Declarations shared by the kernel's C files; not part of the public module interface.
+#ifndef FF_INTERNAL_H
+#define FF_INTERNAL_H
+
+#include <stdint.h>
+
+// CBLAS constants (row-major order, transpose flags) as the CBLAS standard numbers them.
+enum { FF_CBLAS_ROW_MAJOR = 101, FF_CBLAS_NO_TRANS = 111, FF_CBLAS_TRANS = 112 };
+
+typedef void (*ff_cblas_sgemm_fn)(int order, int transA, int transB, int M, int N, int K, float alpha,
+                                  const float *A, int lda, const float *B, int ldb, float beta,
+                                  float *C, int ldc);
+typedef void (*ff_cblas_dgemm_fn)(int order, int transA, int transB, int M, int N, int K, double alpha,
+                                  const double *A, int lda, const double *B, int ldb, double beta,
+                                  double *C, int ldc);
+
+/// Resolved by blas_loader.c after ff_blas_load() succeeds; NULL otherwise.
+extern ff_cblas_sgemm_fn ff_blas_sgemm_ptr;
+extern ff_cblas_dgemm_fn ff_blas_dgemm_ptr;
+
+#endif

@@ -1,0 +1,510 @@
+// Built-in GEMM (packed, cache-blocked, register-blocked; see gemm_template.h) and the
+// ff_sgemm / ff_dgemm dispatch between it and the run-time BLAS.
+#include "CFeedforwardKernels.h"
+#include "ff_internal.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define FF_HAVE_X86_KERNELS 1
+#include <immintrin.h>
+#else
+#define FF_HAVE_X86_KERNELS 0
+#endif
+
+#define FF_MAX_THREADS 64
+
+// ---------------------------------------------------------------------------------------------
+// Settings: kernel choice and thread count.
+// ---------------------------------------------------------------------------------------------
+
+static int force_portable = 0;
+static int builtin_threads = 1;
+
+static int cpu_avx2_fma(void) {
+#if FF_HAVE_X86_KERNELS
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+#else
+    return 0;
+#endif
+}
+
+static inline int ff_use_avx2(void) {
+    return !__atomic_load_n(&force_portable, __ATOMIC_RELAXED) && cpu_avx2_fma();
+}
+
+int ff_cpu_has_avx2_fma(void) { return ff_use_avx2(); }
+
+void ff_force_portable_kernel(int force) { __atomic_store_n(&force_portable, force ? 1 : 0, __ATOMIC_RELAXED); }
+
+void ff_builtin_set_threads(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > FF_MAX_THREADS) threads = FF_MAX_THREADS;
+    __atomic_store_n(&builtin_threads, threads, __ATOMIC_RELAXED);
+}
+
+int ff_builtin_threads(void) { return __atomic_load_n(&builtin_threads, __ATOMIC_RELAXED); }
+
+/// Multiply-adds (M*N*K) below which the built-in kernel stays on one thread: starting and joining a
+/// helper thread costs tens of microseconds, which only pays for products of about this size.
+#define FF_GEMM_PARALLEL_MIN_MNK (96LL * 96 * 96)
+
+/// How many threads the built-in kernel uses for an M x N x K product.
+static int ff_gemm_thread_count(int64_t M, int64_t N, int64_t K, int mr, int nr) {
+    int t = ff_builtin_threads();
+    if (t <= 1) return 1;
+    const double mnk = (double)M * (double)N * (double)K;
+    if (mnk < (double)FF_GEMM_PARALLEL_MIN_MNK) return 1;
+    // Give each thread at least a quarter of the minimum amount of work.
+    int64_t by_work = (int64_t)(mnk / (FF_GEMM_PARALLEL_MIN_MNK / 4));
+    if (by_work < t) t = (int)by_work;
+    int64_t by_shape = (N / nr > M / mr) ? N / nr : M / mr;
+    if (by_shape < t) t = (int)by_shape;
+    return t < 1 ? 1 : t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing space: one 64-byte aligned buffer per calling thread, kept between calls and freed when
+// the thread exits. Helper threads of a call get slices of their caller's buffer.
+// ---------------------------------------------------------------------------------------------
+
+typedef struct {
+    void *ptr;
+    size_t cap;
+} pack_buffer;
+
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+static int pack_key_ok = 0;
+
+static void pack_buffer_free(void *p) {
+    pack_buffer *b = (pack_buffer *)p;
+    if (b) {
+        free(b->ptr);
+        free(b);
+    }
+}
+
+static void pack_key_make(void) { pack_key_ok = pthread_key_create(&pack_key, pack_buffer_free) == 0; }
+
+/// Buffers above this size are not kept between calls.
+#define FF_PACK_KEEP_MAX ((size_t)32 << 20)
+
+/// Returns at least `bytes` of 64-byte aligned space owned by the calling thread, or NULL.
+/// Valid until the thread's next call; buffers over FF_PACK_KEEP_MAX are reused too but trimmed later.
+static void *ff_pack_space(size_t bytes) {
+    pthread_once(&pack_once, pack_key_make);
+    if (!pack_key_ok) return NULL;
+    pack_buffer *b = (pack_buffer *)pthread_getspecific(pack_key);
+    if (!b) {
+        b = (pack_buffer *)calloc(1, sizeof *b);
+        if (!b) return NULL;
+        if (pthread_setspecific(pack_key, b) != 0) {
+            free(b);
+            return NULL;
+        }
+    }
+    if (b->cap < bytes || (b->cap > FF_PACK_KEEP_MAX && bytes <= FF_PACK_KEEP_MAX)) {
+        free(b->ptr);
+        b->ptr = NULL;
+        b->cap = 0;
+        size_t want = bytes < 4096 ? 4096 : bytes;
+        void *p = NULL;
+        if (posix_memalign(&p, 64, want) != 0) return NULL;
+        b->ptr = p;
+        b->cap = want;
+    }
+    return b->ptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread pool: helper threads started on first need and kept, parked on a condition variable after a
+// short spin. Starting a pthread per call costs tens of microseconds, as much as a 128x256x256
+// product takes on one core; waking a parked one costs a few.
+// ---------------------------------------------------------------------------------------------
+
+static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;  // held by the one caller using the pool
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static int pool_workers = 0;        // helper threads started (guarded by pool_use)
+static uint64_t pool_generation = 0;  // bumped for every round of work
+static int pool_active = 0;         // helpers taking part in the current round
+static int pool_remaining = 0;      // helpers of the current round not yet finished
+static void *(*pool_fn)(void *);
+static char *pool_jobs;
+static size_t pool_job_size;
+
+#define FF_SPIN_ROUNDS 4000
+
+static inline void cpu_relax(void) {
+#if FF_HAVE_X86_KERNELS
+    _mm_pause();
+#endif
+}
+
+static void *pool_worker(void *arg) {
+    const int index = (int)(intptr_t)arg;  // 1-based: job 0 is the caller's
+    uint64_t seen = 0;
+    for (;;) {
+        uint64_t gen;
+        int spins = 0;
+        while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen && spins < FF_SPIN_ROUNDS) {
+            cpu_relax();
+            spins++;
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&pool_mu);
+            while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
+                pthread_cond_wait(&pool_wake, &pool_mu);
+            pthread_mutex_unlock(&pool_mu);
+        }
+        seen = gen;
+        if (index > __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) continue;
+        pool_fn(pool_jobs + pool_job_size * (size_t)index);
+        if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+            pthread_mutex_lock(&pool_mu);
+            pthread_cond_signal(&pool_done);
+            pthread_mutex_unlock(&pool_mu);
+        }
+    }
+    return NULL;
+}
+
+/// Runs fn(jobs + t * size) for t in [0, threads): t = 0 on the calling thread, the rest on pool
+/// threads; returns after all have finished. Runs everything on the caller when the pool is busy
+/// with another caller's product or cannot grow.
+static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size) {
+    if (threads > 1 && pthread_mutex_trylock(&pool_use) == 0) {
+        while (pool_workers < threads - 1) {
+            pthread_t tid;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            int ok = pthread_create(&tid, &attr, pool_worker, (void *)(intptr_t)(pool_workers + 1)) == 0;
+            pthread_attr_destroy(&attr);
+            if (!ok) break;
+            pool_workers++;
+        }
+        const int helpers = threads - 1 < pool_workers ? threads - 1 : pool_workers;
+        pthread_mutex_lock(&pool_mu);
+        pool_fn = fn;
+        pool_jobs = (char *)jobs;
+        pool_job_size = size;
+        __atomic_store_n(&pool_active, helpers, __ATOMIC_RELEASE);
+        __atomic_store_n(&pool_remaining, helpers, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&pool_generation, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&pool_wake);
+        pthread_mutex_unlock(&pool_mu);
+        fn(jobs);
+        for (int t = helpers + 1; t < threads; t++) fn((char *)jobs + size * (size_t)t);
+        int spins = 0;
+        while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0 && spins < FF_SPIN_ROUNDS * 4) {
+            cpu_relax();
+            spins++;
+        }
+        if (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) {
+            pthread_mutex_lock(&pool_mu);
+            while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&pool_done, &pool_mu);
+            pthread_mutex_unlock(&pool_mu);
+        }
+        pthread_mutex_unlock(&pool_use);
+        return;
+    }
+    for (int t = 0; t < threads; t++) fn((char *)jobs + size * (size_t)t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 + FMA micro-kernels. Compiled for those instructions by function attribute only, and called
+// only after the run-time CPU check.
+// ---------------------------------------------------------------------------------------------
+
+#if FF_HAVE_X86_KERNELS
+#define FF_AVX2 __attribute__((target("avx2,fma")))
+
+/// 6 x 16 float tile: 12 accumulators of 8 lanes, 2 registers of B, 1 broadcast of A per k.
+FF_AVX2 static void kernel_avx2_f32(int64_t kc, const float *restrict a, const float *restrict b,
+                                    float *restrict c, int64_t ldc, float beta, int mr, int nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+#define FF_STEP_F32(off)                                                          \
+    do {                                                                          \
+        const __m256 b0 = _mm256_load_ps(b + 16 * (off));                         \
+        const __m256 b1 = _mm256_load_ps(b + 16 * (off) + 8);                     \
+        __m256 av = _mm256_broadcast_ss(a + 6 * (off) + 0);                       \
+        c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);   \
+        av = _mm256_broadcast_ss(a + 6 * (off) + 1);                              \
+        c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);   \
+        av = _mm256_broadcast_ss(a + 6 * (off) + 2);                              \
+        c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);   \
+        av = _mm256_broadcast_ss(a + 6 * (off) + 3);                              \
+        c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);   \
+        av = _mm256_broadcast_ss(a + 6 * (off) + 4);                              \
+        c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);   \
+        av = _mm256_broadcast_ss(a + 6 * (off) + 5);                              \
+        c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);   \
+    } while (0)
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        _mm_prefetch((const char *)(a + 48), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 128), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 144), _MM_HINT_T0);
+        FF_STEP_F32(0);
+        FF_STEP_F32(1);
+        FF_STEP_F32(2);
+        FF_STEP_F32(3);
+        a += 24;
+        b += 64;
+    }
+    for (; p < kc; p++) {
+        FF_STEP_F32(0);
+        a += 6;
+        b += 16;
+    }
+#undef FF_STEP_F32
+    if (mr == 6 && nr == 16) {
+        float *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc, *r4 = c + 4 * ldc, *r5 = c + 5 * ldc;
+        if (beta == 0.0f) {
+            _mm256_storeu_ps(r0, c00); _mm256_storeu_ps(r0 + 8, c01);
+            _mm256_storeu_ps(r1, c10); _mm256_storeu_ps(r1 + 8, c11);
+            _mm256_storeu_ps(r2, c20); _mm256_storeu_ps(r2 + 8, c21);
+            _mm256_storeu_ps(r3, c30); _mm256_storeu_ps(r3 + 8, c31);
+            _mm256_storeu_ps(r4, c40); _mm256_storeu_ps(r4 + 8, c41);
+            _mm256_storeu_ps(r5, c50); _mm256_storeu_ps(r5 + 8, c51);
+        } else {
+            const __m256 bv = _mm256_set1_ps(beta);
+#define FF_ST(r, v) _mm256_storeu_ps((r), _mm256_fmadd_ps(bv, _mm256_loadu_ps(r), (v)))
+            FF_ST(r0, c00); FF_ST(r0 + 8, c01);
+            FF_ST(r1, c10); FF_ST(r1 + 8, c11);
+            FF_ST(r2, c20); FF_ST(r2 + 8, c21);
+            FF_ST(r3, c30); FF_ST(r3 + 8, c31);
+            FF_ST(r4, c40); FF_ST(r4 + 8, c41);
+            FF_ST(r5, c50); FF_ST(r5 + 8, c51);
+#undef FF_ST
+        }
+        return;
+    }
+    float tmp[6 * 16] __attribute__((aligned(32)));
+    _mm256_store_ps(tmp + 0, c00); _mm256_store_ps(tmp + 8, c01);
+    _mm256_store_ps(tmp + 16, c10); _mm256_store_ps(tmp + 24, c11);
+    _mm256_store_ps(tmp + 32, c20); _mm256_store_ps(tmp + 40, c21);
+    _mm256_store_ps(tmp + 48, c30); _mm256_store_ps(tmp + 56, c31);
+    _mm256_store_ps(tmp + 64, c40); _mm256_store_ps(tmp + 72, c41);
+    _mm256_store_ps(tmp + 80, c50); _mm256_store_ps(tmp + 88, c51);
+    for (int i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        const float *t = tmp + i * 16;
+        if (beta == 0.0f) {
+            for (int j = 0; j < nr; j++) row[j] = t[j];
+        } else {
+            for (int j = 0; j < nr; j++) row[j] = beta * row[j] + t[j];
+        }
+    }
+}
+
+/// 6 x 8 double tile: 12 accumulators of 4 lanes.
+FF_AVX2 static void kernel_avx2_f64(int64_t kc, const double *restrict a, const double *restrict b,
+                                    double *restrict c, int64_t ldc, double beta, int mr, int nr) {
+    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
+    __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+    __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+    __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
+    __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
+    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+#define FF_STEP_F64(off)                                                          \
+    do {                                                                          \
+        const __m256d b0 = _mm256_load_pd(b + 8 * (off));                         \
+        const __m256d b1 = _mm256_load_pd(b + 8 * (off) + 4);                     \
+        __m256d av = _mm256_broadcast_sd(a + 6 * (off) + 0);                      \
+        c00 = _mm256_fmadd_pd(av, b0, c00); c01 = _mm256_fmadd_pd(av, b1, c01);   \
+        av = _mm256_broadcast_sd(a + 6 * (off) + 1);                              \
+        c10 = _mm256_fmadd_pd(av, b0, c10); c11 = _mm256_fmadd_pd(av, b1, c11);   \
+        av = _mm256_broadcast_sd(a + 6 * (off) + 2);                              \
+        c20 = _mm256_fmadd_pd(av, b0, c20); c21 = _mm256_fmadd_pd(av, b1, c21);   \
+        av = _mm256_broadcast_sd(a + 6 * (off) + 3);                              \
+        c30 = _mm256_fmadd_pd(av, b0, c30); c31 = _mm256_fmadd_pd(av, b1, c31);   \
+        av = _mm256_broadcast_sd(a + 6 * (off) + 4);                              \
+        c40 = _mm256_fmadd_pd(av, b0, c40); c41 = _mm256_fmadd_pd(av, b1, c41);   \
+        av = _mm256_broadcast_sd(a + 6 * (off) + 5);                              \
+        c50 = _mm256_fmadd_pd(av, b0, c50); c51 = _mm256_fmadd_pd(av, b1, c51);   \
+    } while (0)
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        _mm_prefetch((const char *)(a + 48), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 64), _MM_HINT_T0);
+        FF_STEP_F64(0);
+        FF_STEP_F64(1);
+        FF_STEP_F64(2);
+        FF_STEP_F64(3);
+        a += 24;
+        b += 32;
+    }
+    for (; p < kc; p++) {
+        FF_STEP_F64(0);
+        a += 6;
+        b += 8;
+    }
+#undef FF_STEP_F64
+    if (mr == 6 && nr == 8) {
+        double *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc, *r4 = c + 4 * ldc, *r5 = c + 5 * ldc;
+        if (beta == 0.0) {
+            _mm256_storeu_pd(r0, c00); _mm256_storeu_pd(r0 + 4, c01);
+            _mm256_storeu_pd(r1, c10); _mm256_storeu_pd(r1 + 4, c11);
+            _mm256_storeu_pd(r2, c20); _mm256_storeu_pd(r2 + 4, c21);
+            _mm256_storeu_pd(r3, c30); _mm256_storeu_pd(r3 + 4, c31);
+            _mm256_storeu_pd(r4, c40); _mm256_storeu_pd(r4 + 4, c41);
+            _mm256_storeu_pd(r5, c50); _mm256_storeu_pd(r5 + 4, c51);
+        } else {
+            const __m256d bv = _mm256_set1_pd(beta);
+#define FF_ST(r, v) _mm256_storeu_pd((r), _mm256_fmadd_pd(bv, _mm256_loadu_pd(r), (v)))
+            FF_ST(r0, c00); FF_ST(r0 + 4, c01);
+            FF_ST(r1, c10); FF_ST(r1 + 4, c11);
+            FF_ST(r2, c20); FF_ST(r2 + 4, c21);
+            FF_ST(r3, c30); FF_ST(r3 + 4, c31);
+            FF_ST(r4, c40); FF_ST(r4 + 4, c41);
+            FF_ST(r5, c50); FF_ST(r5 + 4, c51);
+#undef FF_ST
+        }
+        return;
+    }
+    double tmp[6 * 8] __attribute__((aligned(32)));
+    _mm256_store_pd(tmp + 0, c00); _mm256_store_pd(tmp + 4, c01);
+    _mm256_store_pd(tmp + 8, c10); _mm256_store_pd(tmp + 12, c11);
+    _mm256_store_pd(tmp + 16, c20); _mm256_store_pd(tmp + 20, c21);
+    _mm256_store_pd(tmp + 24, c30); _mm256_store_pd(tmp + 28, c31);
+    _mm256_store_pd(tmp + 32, c40); _mm256_store_pd(tmp + 36, c41);
+    _mm256_store_pd(tmp + 40, c50); _mm256_store_pd(tmp + 44, c51);
+    for (int i = 0; i < mr; i++) {
+        double *row = c + i * ldc;
+        const double *t = tmp + i * 8;
+        if (beta == 0.0) {
+            for (int j = 0; j < nr; j++) row[j] = t[j];
+        } else {
+            for (int j = 0; j < nr; j++) row[j] = beta * row[j] + t[j];
+        }
+    }
+}
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Instantiations. Block sizes for a core with 32 KiB L1d and 512 KiB L2 (Zen 2, Haswell-class):
+// KC x NR panel of B: 256 * 16 * 4 = 16 KiB (float), 256 * 8 * 8 = 16 KiB (double);
+// MC x KC block of A: 144 * 256 * 4 = 144 KiB (float), 72 * 256 * 8 = 144 KiB (double).
+// ---------------------------------------------------------------------------------------------
+
+#define FT float
+#define FN(x) x##_f32
+#define MR 6
+#define NR 16
+#define MC 144
+#define KC 256
+#define NC 2048
+#include "gemm_template.h"
+#undef FT
+#undef FN
+#undef MR
+#undef NR
+#undef MC
+#undef KC
+#undef NC
+
+#define FT double
+#define FN(x) x##_f64
+#define MR 6
+#define NR 8
+#define MC 72
+#define KC 256
+#define NC 2048
+#include "gemm_template.h"
+#undef FT
+#undef FN
+#undef MR
+#undef NR
+#undef MC
+#undef KC
+#undef NC
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch.
+// ---------------------------------------------------------------------------------------------
+
+/// Whether CBLAS can take these arguments: 32-bit sizes and leading dimensions no smaller than the
+/// minimum the reference implementation accepts (smaller ones are legal for us, e.g. with N == 1).
+static int blas_accepts(int transA, int transB, int64_t M, int64_t N, int64_t K, int64_t lda,
+                        int64_t ldb, int64_t ldc) {
+    if (M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX) return 0;
+    const int64_t minA = transA ? M : K, minB = transB ? K : N;
+    if (lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1)) return 0;
+    return 1;
+}
+
+/// Smallest M, N or K that a multi-threaded BLAS gets as is. Measured with `feedforward-bench gemm`
+/// (Debian OpenBLAS 0.3.21, 2 cores): products with an output dimension of 10 run 2x slower on two
+/// OpenBLAS threads than on one, so below this they run on one BLAS thread (or the built-in kernel).
+#define FF_AUTO_SMALL_DIM 32
+
+int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K) {
+    (void)M; (void)N;
+    // A short inner dimension (e.g. dY . W^T of a 10-output layer): the built-in kernel's packing
+    // overhead is small and it beat OpenBLAS on one and two threads.
+    return K < FF_AUTO_SMALL_DIM;
+}
+
+typedef enum { ROUTE_BUILTIN, ROUTE_BLAS, ROUTE_BLAS_ONE_THREAD } gemm_route;
+
+static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N,
+                               int64_t K, int64_t lda, int64_t ldb, int64_t ldc) {
+    if (backend == FF_GEMM_BUILTIN || K <= 0 || !ff_blas_load()) return ROUTE_BUILTIN;
+    if (!blas_accepts(transA, transB, M, N, K, lda, ldb, ldc)) return ROUTE_BUILTIN;
+    if (backend == FF_GEMM_BLAS) return ROUTE_BLAS;
+    if (ff_gemm_auto_prefers_builtin(M, N, K)) return ROUTE_BUILTIN;
+    if (M < FF_AUTO_SMALL_DIM || N < FF_AUTO_SMALL_DIM) return ROUTE_BLAS_ONE_THREAD;
+    return ROUTE_BLAS;
+}
+
+#define FF_CALL_BLAS(fn, route)                                                                     \
+    do {                                                                                            \
+        /* openblas_set_num_threads only stores a count when lowering it: ~10 ns a toggle here. */ \
+        const int prev = (route) == ROUTE_BLAS_ONE_THREAD ? ff_blas_threads() : 1;                 \
+        if (prev > 1) ff_blas_set_threads(1);                                                       \
+        fn(FF_CBLAS_ROW_MAJOR, transA ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS,                         \
+           transB ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS, (int)M, (int)N, (int)K, alpha, A, (int)lda, \
+           B, (int)ldb, beta, C, (int)ldc);                                                         \
+        if (prev > 1) ff_blas_set_threads(prev);                                                    \
+    } while (0)
+
+void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    if (route == ROUTE_BUILTIN)
+        gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        FF_CALL_BLAS(ff_blas_sgemm_ptr, route);
+}
+
+void ff_dgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha,
+              const double *A, int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    if (route == ROUTE_BUILTIN)
+        gemm_builtin_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        FF_CALL_BLAS(ff_blas_dgemm_ptr, route);
+}

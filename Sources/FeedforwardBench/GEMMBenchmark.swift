@@ -1,0 +1,85 @@
+import Foundation
+import Feedforward
+
+/// A product C (m x n) = op(A) (m x k) . op(B) (k x n); the names match benchmarks/gemm_numpy.py.
+struct GEMMShape {
+    let name: String
+    let m: Int, k: Int, n: Int
+    let transposeA: Bool, transposeB: Bool
+}
+
+/// Square products, then the 784-256-256-10 MLP at batch 128: forward products and, per layer,
+/// the weight gradient Xᵀ·dY and the input gradient dY·Wᵀ.
+let gemmShapes: [GEMMShape] = [
+    GEMMShape(name: "square 256", m: 256, k: 256, n: 256, transposeA: false, transposeB: false),
+    GEMMShape(name: "square 512", m: 512, k: 512, n: 512, transposeA: false, transposeB: false),
+    GEMMShape(name: "square 1024", m: 1024, k: 1024, n: 1024, transposeA: false, transposeB: false),
+    GEMMShape(name: "fwd 128x784.784x256", m: 128, k: 784, n: 256, transposeA: false, transposeB: false),
+    GEMMShape(name: "fwd 128x256.256x256", m: 128, k: 256, n: 256, transposeA: false, transposeB: false),
+    GEMMShape(name: "fwd 128x256.256x10", m: 128, k: 256, n: 10, transposeA: false, transposeB: false),
+    GEMMShape(name: "dW XT.dY 784x128.128x256", m: 784, k: 128, n: 256, transposeA: true, transposeB: false),
+    GEMMShape(name: "dX dY.WT 128x256.256x784", m: 128, k: 256, n: 784, transposeA: false, transposeB: true),
+    GEMMShape(name: "dW XT.dY 256x128.128x256", m: 256, k: 128, n: 256, transposeA: true, transposeB: false),
+    GEMMShape(name: "dX dY.WT 128x256.256x256", m: 128, k: 256, n: 256, transposeA: false, transposeB: true),
+    GEMMShape(name: "dW XT.dY 256x128.128x10", m: 256, k: 128, n: 10, transposeA: true, transposeB: false),
+    GEMMShape(name: "dX dY.WT 128x10.10x256", m: 128, k: 10, n: 256, transposeA: false, transposeB: true),
+]
+
+/// GFLOP/s of one shape on one backend (median of 9 samples of >= 30 ms).
+func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend) -> Double {
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    let lda = shape.transposeA ? m : k, ldb = shape.transposeB ? k : n
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    for i in 0..<(m * k) { a[i] = Float(i % 13) * 0.25 - 1.5 }
+    for i in 0..<(k * n) { b[i] = Float(i % 7) * 0.5 - 1.5 }
+    let seconds = medianSecondsPerCall {
+        matrixMultiply(backend, transposeA: shape.transposeA, transposeB: shape.transposeB, m: m, n: n, k: k,
+                       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+    }
+    return 2.0 * Double(m * n * k) / seconds / 1e9
+}
+
+func gemmBenchmark(_ arguments: [String]) {
+    let asJSON = arguments.contains("--json")
+    // These make OpenBLAS pick a slower kernel on some machines; BLAS is loaded lazily, so unsetting
+    // them here (before the first product) applies to it. The NumPy script does the same.
+    unsetenv("OPENBLAS_CORETYPE")
+    unsetenv("OPENBLAS_L2_SIZE")
+    let threadCounts = [1, 2]
+    let backends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builtin", .builtin), ("auto", .automatic)]
+    let library = ComputeEnvironment.blasLibrary
+    let saved = ComputeEnvironment.threadCount
+    var results: [String: [String: [String: Double]]] = [:]  // backend -> threads -> shape -> GFLOP/s
+    if !asJSON {
+        print("BLAS: \(library ?? "none"), AVX2 kernel: \(ComputeEnvironment.isUsingAVX2); SGEMM GFLOP/s, median of 9")
+        var header = "shape".padding(toLength: 28, withPad: " ", startingAt: 0)
+        for (name, _) in backends { for t in threadCounts { header += "\(name)-\(t)".leftPadded(11) } }
+        print(header)
+    }
+    for shape in gemmShapes {
+        var line = shape.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+        for (name, backend) in backends {
+            for t in threadCounts {
+                ComputeEnvironment.threadCount = t
+                let rate = gemmRate(shape, backend)
+                results[name, default: [:]]["\(t)", default: [:]][shape.name] = rate
+                line += String(format: "%11.1f", rate)
+            }
+        }
+        if !asJSON { print(line) }
+    }
+    ComputeEnvironment.threadCount = saved
+    if asJSON {
+        print(jsonString(["library": library ?? "none", "unit": "GFLOP/s", "avx2": ComputeEnvironment.isUsingAVX2,
+                          "results": results] as [String: Any]))
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

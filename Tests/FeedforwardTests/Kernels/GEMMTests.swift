@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+@testable import Feedforward
+
+/// Element types the GEMM tests run for.
+private protocol GEMMElement: BinaryFloatingPoint {
+    static func gemm(_ backend: MatrixMultiplyBackend, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
+                     _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
+}
+
+extension Float: GEMMElement {
+    static func gemm(_ backend: MatrixMultiplyBackend, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        matrixMultiply(backend, transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
+extension Double: GEMMElement {
+    static func gemm(_ backend: MatrixMultiplyBackend, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
+                     _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+        matrixMultiply(backend, transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
+/// Deterministic values in [-1, 1).
+private struct LCG {
+    var state: UInt64
+    mutating func next() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53) * 2 - 1
+    }
+}
+
+/// Runs one product through `backend` and checks it against a Double triple loop, with padded leading
+/// dimensions; the padding of C must stay untouched. Returns a description of the first failure, or nil.
+private func checkProduct<T: GEMMElement>(
+    _: T.Type, _ backend: MatrixMultiplyBackend, transposeA ta: Bool, transposeB tb: Bool,
+    m: Int, n: Int, k: Int, alpha: T, beta: T, seed: UInt64
+) -> String? {
+    var rng = LCG(state: seed)
+    let (aRows, aCols) = ta ? (k, m) : (m, k)
+    let (bRows, bCols) = tb ? (n, k) : (k, n)
+    let lda = aCols + 3, ldb = bCols + 2, ldc = n + 5
+    let a = (0..<max(1, aRows * lda)).map { _ in T(rng.next()) }
+    let b = (0..<max(1, bRows * ldb)).map { _ in T(rng.next()) }
+    let sentinel = T(12345)
+    var c = [T](repeating: sentinel, count: max(1, m * ldc))
+    for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? T.nan : T(rng.next()) } }
+    let c0 = c
+    func opA(_ i: Int, _ p: Int) -> Double { Double(ta ? a[p * lda + i] : a[i * lda + p]) }
+    func opB(_ p: Int, _ j: Int) -> Double { Double(tb ? b[j * ldb + p] : b[p * ldb + j]) }
+
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                T.gemm(backend, ta, tb, m, n, k, alpha, pa.baseAddress!, lda, pb.baseAddress!, ldb, beta,
+                       pc.baseAddress!, ldc)
+            }
+        }
+    }
+    let eps = Double(T.ulpOfOne)
+    for i in 0..<m {
+        for j in 0..<ldc {
+            let got = c[i * ldc + j]
+            if j >= n {
+                if got != sentinel { return "padding of C changed at (\(i), \(j))" }
+                continue
+            }
+            var sum = 0.0, magnitude = 0.0
+            for p in 0..<k {
+                let t = opA(i, p) * opB(p, j)
+                sum += t
+                magnitude += abs(t)
+            }
+            let old = beta == 0 ? 0 : Double(c0[i * ldc + j])
+            let expected = Double(alpha) * sum + Double(beta) * old
+            let bound = Double(k + 2) * eps * (abs(Double(alpha)) * magnitude + abs(Double(beta) * old)) * 2 + eps
+            let error = abs(Double(got) - expected)
+            if !(error <= bound) {
+                return "\(T.self) \(backend) tA=\(ta) tB=\(tb) \(m)x\(n)x\(k) alpha=\(alpha) beta=\(beta): "
+                    + "C[\(i), \(j)] = \(got), expected \(expected) (error \(error) > \(bound))"
+            }
+        }
+    }
+    return nil
+}
+
+/// (m, n, k) shapes: empty, single, odd, a panel boundary plus one, one long dimension, and one big enough
+/// for the built-in kernel to split across threads.
+private let shapes: [(Int, Int, Int)] = [
+    (0, 5, 3), (5, 0, 3), (5, 3, 0), (1, 1, 1), (1, 7, 17), (7, 1, 17), (17, 7, 1), (7, 17, 7),
+    (17, 17, 129), (129, 7, 17), (13, 129, 5), (1000, 17, 33), (17, 1000, 3), (5, 9, 1000), (200, 190, 40),
+]
+
+/// (alpha, beta) pairs: plain product, accumulate, general scaling.
+private let scalings: [(Double, Double)] = [(1, 0), (1, 1), (-0.5, 0.75), (2, 0)]
+
+private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBackend) -> [String] {
+    var failures: [String] = []
+    var seed: UInt64 = 1
+    for (m, n, k) in shapes {
+        for ta in [false, true] {
+            for tb in [false, true] {
+                // One (alpha, beta) pair per case, rotating, keeps the debug-build run short.
+                seed += 1
+                let (alpha, beta) = scalings[Int(seed) % scalings.count]
+                if let f = checkProduct(type, backend, transposeA: ta, transposeB: tb, m: m, n: n, k: k,
+                                        alpha: T(alpha), beta: T(beta), seed: seed) {
+                    failures.append(f)
+                }
+            }
+        }
+    }
+    return failures
+}
+
+@Suite(.serialized) struct GEMMTests {
+    @Test(arguments: [MatrixMultiplyBackend.blas, .automatic])
+    func blasMatchesNaive(backend: MatrixMultiplyBackend) {
+        let f = runAll(Float.self, backend), d = runAll(Double.self, backend)
+        #expect(f.isEmpty, "\(f.prefix(3))")
+        #expect(d.isEmpty, "\(d.prefix(3))")
+    }
+
+    @Test func builtinMatchesNaive() {
+        ComputeEnvironment.forcePortableKernel(false)
+        let f = runAll(Float.self, .builtin), d = runAll(Double.self, .builtin)
+        #expect(f.isEmpty, "\(f.prefix(3))")
+        #expect(d.isEmpty, "\(d.prefix(3))")
+    }
+
+    @Test func portableKernelMatchesNaive() {
+        ComputeEnvironment.forcePortableKernel(true)
+        defer { ComputeEnvironment.forcePortableKernel(false) }
+        #expect(!ComputeEnvironment.isUsingAVX2)
+        let f = runAll(Float.self, .builtin), d = runAll(Double.self, .builtin)
+        #expect(f.isEmpty, "\(f.prefix(3))")
+        #expect(d.isEmpty, "\(d.prefix(3))")
+    }
+
+    @Test func builtinSingleThreadMatchesNaive() {
+        let saved = ComputeEnvironment.threadCount
+        ComputeEnvironment.threadCount = 1
+        defer { ComputeEnvironment.threadCount = saved }
+        #expect(checkProduct(Float.self, .builtin, transposeA: true, transposeB: true, m: 200, n: 190, k: 40,
+                             alpha: 1, beta: 0.5, seed: 99) == nil)
+    }
+
+    @Test func forcingPortableKernelTurnsOffAVX2() {
+        let detected = ComputeEnvironment.isUsingAVX2
+        ComputeEnvironment.forcePortableKernel(true)
+        #expect(!ComputeEnvironment.isUsingAVX2)
+        ComputeEnvironment.forcePortableKernel(false)
+        #expect(ComputeEnvironment.isUsingAVX2 == detected)
+        #if !arch(x86_64)
+        #expect(!detected)
+        #endif
+    }
+
+    @Test func blasDisabledByEnvironment() {
+        if let setting = ProcessInfo.processInfo.environment["FEEDFORWARD_BLAS"],
+           ["none", "off", "0"].contains(setting.lowercased()) {
+            #expect(ComputeEnvironment.blasLibrary == nil)
+        }
+    }
+
+    @Test func threadCountDefaultsAndClamps() {
+        let saved = ComputeEnvironment.threadCount
+        defer { ComputeEnvironment.threadCount = saved }
+        #expect(saved >= 1)
+        ComputeEnvironment.threadCount = 0
+        #expect(ComputeEnvironment.threadCount == 1)
+        ComputeEnvironment.threadCount = 2
+        #expect(ComputeEnvironment.threadCount == 2)
+    }
+
+    @Test func parallelChunksCoverRangeOnce() {
+        for count in [0, 1, 1000, (1 << 20) + 7] {
+            let hits = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, count))
+            hits.initialize(repeating: 0, count: max(1, count))
+            defer { hits.deallocate() }
+            parallelChunks(count: count, minimumPerThread: 1 << 16) { range in
+                for i in range { hits[i] &+= 1 }
+            }
+            #expect((0..<count).allSatisfy { hits[$0] == 1 })
+        }
+    }
+}
