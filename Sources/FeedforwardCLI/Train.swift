@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
     var batchSize = 128
 
     @Option(help: "The number of epochs (with --resume: the total, counting those already done).")
-    var epochs = 10
+    var epochs = 30
 
     @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases).")
     var weightDecay = 0.0
