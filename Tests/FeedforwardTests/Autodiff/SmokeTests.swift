@@ -48,3 +48,31 @@ import Testing
         #expect(matmul(a, a, transposeB: true).scalars == [14, 32, 32, 77])
     }
 }
+
+@Suite struct KrylovTests {
+    /// f(x) = ½ xᵀAx with a fixed symmetric positive definite A, so H = A.
+    static let a: Tensor<Double> = [[4, 1, 0, 0], [1, 3, 1, 0], [0, 1, 2, 0.5], [0, 0, 0.5, 1]]
+    static func quadratic(_ x: Tensor<Double>) -> Tensor<Double> {
+        (matmul(x.reshaped(to: [1, 4]), a) * x.reshaped(to: [1, 4])).sum() * 0.5
+    }
+
+    @Test func conjugateGradientSolvesWithHessianProducts() {
+        let point = Tensor<Double>([0.3, -1, 2, 0.5])
+        let b: Tensor<Double> = [1, 2, 3, 4]
+        let result = conjugateGradient(applying: { hessianVectorProduct(at: point, along: $0, of: Self.quadratic) }, to: b)
+        #expect(result.converged)
+        let check = matmul(Self.a, result.solution.reshaped(to: [4, 1])).reshaped(to: [4])
+        #expect(check.isApproximatelyEqual(to: b, absoluteTolerance: 1e-9))
+    }
+
+    @Test func lanczosMatchesFullHessianEigenvalues() {
+        let point = Tensor<Double>([0.3, -1, 2, 0.5])
+        let full = symmetricEigenvalues(hessian(at: point, of: Self.quadratic))
+        let ritz = lanczosEigenvalues(of: { hessianVectorProduct(at: point, along: $0, of: Self.quadratic) }, shape: [4], iterations: 4)
+        #expect(ritz.count == 4)
+        for (x, y) in zip(ritz, full) { #expect(Swift.abs(x - y) < 1e-9) }
+        // Jacobi against a matrix with known eigenvalues.
+        let diagonal = symmetricEigenvalues(Tensor(shape: [3, 3], scalars: [2, 0, 0, 0, -1, 0, 0, 0, 5]))
+        #expect(diagonal == [5, 2, -1])
+    }
+}
