@@ -58,12 +58,16 @@ extension Layer {
 public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
     case missing(name: String)
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
+    /// The stored tensor is not floating-point (an integer or BOOL dtype such as `I64`).
+    case unsupportedDataType(name: String, dtype: String)
 
     public var description: String {
         switch self {
         case .missing(let name): return "parameter '\(name)' is missing"
         case .shapeMismatch(let name, let expected, let actual):
             return "parameter '\(name)' has shape \(actual), the model needs \(expected)"
+        case .unsupportedDataType(let name, let dtype):
+            return "parameter '\(name)' is stored as \(dtype), not a floating-point type"
         }
     }
 }
