@@ -40,17 +40,18 @@ extension Layer {
         try visitParameters(prefix: "", body)
     }
 
-    /// Replaces parameters by name; every parameter must be present with its shape.
+    /// Replaces parameters by name; every parameter must be present with its shape, otherwise
+    /// nothing is changed.
     public mutating func loadParameters(_ values: [String: Tensor<Scalar>]) throws(ParameterLoadingError) {
         var missing: [String] = []
         var mismatched: [(String, [Int], [Int])] = []
-        visitParameters(prefix: "") { name, parameter in
-            guard let value = values[name] else { missing.append(name); return }
-            guard value.shape == parameter.shape else { mismatched.append((name, parameter.shape, value.shape)); return }
-            parameter = value.detached()
+        for (name, parameter) in parameters {
+            guard let value = values[name] else { missing.append(name); continue }
+            if value.shape != parameter.shape { mismatched.append((name, parameter.shape, value.shape)) }
         }
         if let name = missing.first { throw .missing(name: name) }
         if let (name, expected, actual) = mismatched.first { throw .shapeMismatch(name: name, expected: expected, actual: actual) }
+        visitParameters(prefix: "") { name, parameter in parameter = values[name]!.detached() }
     }
 }
 
