@@ -40,17 +40,18 @@ extension Layer {
         try visitParameters(prefix: "", body)
     }
 
-    /// Replaces parameters by name; every parameter must be present with its shape.
+    /// Replaces parameters by name; every parameter must be present with its shape, otherwise
+    /// nothing is changed.
     public mutating func loadParameters(_ values: [String: Tensor<Scalar>]) throws(ParameterLoadingError) {
         var missing: [String] = []
         var mismatched: [(String, [Int], [Int])] = []
-        visitParameters(prefix: "") { name, parameter in
-            guard let value = values[name] else { missing.append(name); return }
-            guard value.shape == parameter.shape else { mismatched.append((name, parameter.shape, value.shape)); return }
-            parameter = value.detached()
+        for (name, parameter) in parameters {
+            guard let value = values[name] else { missing.append(name); continue }
+            if value.shape != parameter.shape { mismatched.append((name, parameter.shape, value.shape)) }
         }
         if let name = missing.first { throw .missing(name: name) }
         if let (name, expected, actual) = mismatched.first { throw .shapeMismatch(name: name, expected: expected, actual: actual) }
+        visitParameters(prefix: "") { name, parameter in parameter = values[name]!.detached() }
     }
 }
 
@@ -58,12 +59,16 @@ extension Layer {
 public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
     case missing(name: String)
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
+    /// The stored tensor is not floating-point (an integer or BOOL dtype such as `I64`).
+    case unsupportedDataType(name: String, dtype: String)
 
     public var description: String {
         switch self {
         case .missing(let name): return "parameter '\(name)' is missing"
         case .shapeMismatch(let name, let expected, let actual):
             return "parameter '\(name)' has shape \(actual), the model needs \(expected)"
+        case .unsupportedDataType(let name, let dtype):
+            return "parameter '\(name)' is stored as \(dtype), not a floating-point type"
         }
     }
 }

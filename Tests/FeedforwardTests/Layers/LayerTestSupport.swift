@@ -1,0 +1,45 @@
+import Testing
+@testable import Feedforward
+
+/// `layer` as a function of its input and parameters, in visiting order: `f([x, p₀, p₁, …])`.
+func layerFunction<L: Layer>(_ layer: L) -> ([Tensor<Double>]) -> Tensor<Double> where L.Scalar == Double {
+    { inputs in
+        var copy = layer
+        var index = 1
+        copy.visitParameters { _, parameter in
+            parameter = inputs[index]
+            index += 1
+        }
+        return copy(inputs[0])
+    }
+}
+
+/// The input followed by the layer's parameters, the point `layerFunction` is checked at.
+func layerPoint<L: Layer>(_ layer: L, input: Tensor<Double>) -> [Tensor<Double>] where L.Scalar == Double {
+    [input] + layer.parameters.map(\.value)
+}
+
+/// Gradient-checks `layer` with respect to its input and every parameter.
+func expectLayerGradients<L: Layer>(
+    _ layer: L, input: Tensor<Double>, secondOrder: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+) where L.Scalar == Double {
+    let point = layerPoint(layer, input: input)
+    let first = gradientCheck(at: point, of: layerFunction(layer))
+    #expect(first.passed, "first order: \(first)", sourceLocation: sourceLocation)
+    if secondOrder {
+        let second = secondOrderGradientCheck(at: point, of: layerFunction(layer))
+        #expect(second.passed, "second order: \(second)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Seeded normal values.
+func randomTensor(_ shape: [Int], seed: UInt64, standardDeviation: Double = 1, mean: Double = 0) -> Tensor<Double> {
+    var generator = SeededRandomNumberGenerator(seed: seed)
+    return .randomNormal(shape: shape, mean: mean, standardDeviation: standardDeviation, using: &generator)
+}
+
+/// The smallest `|z - k|` over elements `z` and kinks `k`: how far a piecewise unit's inputs are
+/// from its non-differentiable points.
+func distanceToKinks(_ z: Tensor<Double>, _ kinks: [Double]) -> Double {
+    z.scalars.map { value in kinks.map { Swift.abs(value - $0) }.min() ?? .infinity }.min() ?? .infinity
+}
