@@ -18,14 +18,19 @@ public struct Dense<Scalar: TensorScalar>: Layer {
     }
 
     /// A layer with initialised parameters. By default weights are He-uniform for rectifiers and
-    /// Glorot-uniform otherwise; biases are 0.1 for rectifiers (6.3.1) and 0 otherwise.
+    /// Glorot-uniform otherwise; biases are 0.1 for rectifiers (6.3.1: ReLU, absolute value, leaky,
+    /// generalised, ELU) and 0 otherwise.
     public init(
         inputSize: Int, outputSize: Int, activation: Activation = .identity, usesBias: Bool = true,
         weightInitializer: Initializer? = nil, biasInitializer: Initializer? = nil,
         generator: inout SeededRandomNumberGenerator
     ) {
         precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
-        let rectifier = [Activation.relu, .absoluteValue].contains(activation)
+        let rectifier: Bool
+        switch activation {
+        case .relu, .absoluteValue, .leakyReLU, .generalizedReLU, .elu: rectifier = true
+        default: rectifier = false
+        }
         let weightInitializer = weightInitializer ?? (rectifier ? .heUniform : .glorotUniform)
         weight = weightInitializer.makeTensor(shape: [outputSize, inputSize], fanIn: inputSize, fanOut: outputSize, generator: &generator)
         bias = usesBias

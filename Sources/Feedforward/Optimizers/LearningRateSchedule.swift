@@ -8,7 +8,7 @@ public indirect enum LearningRateSchedule: Sendable, Equatable, Codable {
     case step(interval: Int, factor: Double)
     /// Cosine decay from the base rate to `minimum` over `totalSteps`, then `minimum`.
     case cosine(totalSteps: Int, minimum: Double)
-    /// A linear ramp from 0 to the base rate over `steps`, then `then` (counted from the ramp's end).
+    /// A linear ramp over `steps` (from `base/steps` at step 0 up to `base`), then `then` (counted from the ramp's end).
     case warmup(steps: Int, then: LearningRateSchedule)
 
     /// The rate at `step` for base rate `base`.

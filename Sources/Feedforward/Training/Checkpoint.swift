@@ -35,10 +35,10 @@ extension TrainingSession {
     public func save(to url: URL) throws {
         var tensors: [String: SafeTensorsEntry] = [:]
         for (name, value) in model.parameters {
-            tensors[Self.modelPrefix + name] = SafeTensorsEntry(shape: value.shape, floats: value.scalars)
+            tensors[Self.modelPrefix + name] = value.safeTensorsEntry
         }
         for (name, value) in optimizer.state {
-            tensors[Self.optimizerPrefix + name] = SafeTensorsEntry(shape: value.shape, floats: value.scalars)
+            tensors[Self.optimizerPrefix + name] = value.safeTensorsEntry
         }
         let header = CheckpointHeader(
             specification: specification, options: options, epoch: epoch, step: step,
@@ -78,10 +78,9 @@ extension TrainingSession {
         var parameters: [String: Tensor<Float>] = [:]
         var optimizerState: [String: Tensor<Float>] = [:]
         for (name, entry) in file.tensors {
-            guard let values = entry.floats() else {
+            guard let tensor = Tensor<Float>(safeTensorsEntry: entry) else {
                 throw CheckpointError(path: path, message: "tensor '\(name)' has unsupported type \(entry.dtype.rawValue)")
             }
-            let tensor = Tensor<Float>(shape: entry.shape, scalars: values)
             if name.hasPrefix(modelPrefix) {
                 parameters[String(name.dropFirst(modelPrefix.count))] = tensor
             } else if name.hasPrefix(optimizerPrefix) {

@@ -128,6 +128,9 @@ import Testing
         let tanh = Dense<Double>(inputSize: 50, outputSize: 40, activation: .tanh, generator: &generator)
         #expect(tanh.bias?.scalars.allSatisfy { $0 == 0 } == true)
         #expect(tanh.weight.scalars.allSatisfy { Swift.abs($0) <= (6.0 / 90).squareRoot() })
+        let leaky = Dense<Double>(inputSize: 50, outputSize: 40, activation: .leakyReLU(slope: 0.01), generator: &generator)
+        #expect(leaky.bias?.scalars.allSatisfy { $0 == 0.1 } == true)
+        #expect(leaky.weight.scalars.contains { Swift.abs($0) > (6.0 / 90).squareRoot() }, "He for every rectifier")
         let noBias = Dense<Double>(inputSize: 3, outputSize: 2, usesBias: false, generator: &generator)
         #expect(noBias.bias == nil && noBias.parameterCount == 6)
         let custom = Dense<Double>(inputSize: 3, outputSize: 2, activation: .relu, weightInitializer: .constant(2),
