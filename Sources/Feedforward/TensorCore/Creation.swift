@@ -47,7 +47,11 @@ extension Tensor {
     ) -> Tensor {
         let count = Shape.count(shape)
         let width = upper - lower
-        return Tensor(shape: shape, (0..<count).map { _ in lower + width * Scalar(unitInterval(&generator)) })
+        return Tensor(shape: shape, (0..<count).map { _ in
+            // Rounding (to Float, or of `lower + width * u`) can reach `upper`; keep the interval half-open.
+            let value = lower + width * Scalar(unitInterval(&generator))
+            return value >= upper && lower < upper ? upper.nextDown : value
+        })
     }
 
     /// Normal values with the given mean and standard deviation (Box–Muller on `generator`).
