@@ -109,6 +109,13 @@ import Testing
         #expect(Tensor<Double>.arange(from: 0, to: 2.5).scalars == [0, 1, 2])
         #expect(Tensor<Double>.arange(from: 2, to: 2).shape == [0])
         #expect(Tensor<Double>.arange(from: 3, to: 1).shape == [0])
+        // Every value lies below the end, even when (end - start) / step rounds above an integer.
+        for (start, end, step) in [(1.0, 1.3, 0.1), (0, 0.3, 0.1), (0, 1, 0.1), (0.1, 0.7, 0.2), (2, 1.4, -0.2), (0, -0.9, -0.3)] {
+            let values = Tensor<Double>.arange(from: start, to: end, by: step).scalars
+            let expectedCount = Int(((end - start) / step).rounded(.toNearestOrAwayFromZero))
+            #expect(values.count == expectedCount, "arange(\(start), \(end), \(step)) = \(values)")
+            #expect(values.allSatisfy { step > 0 ? $0 < end : $0 > end }, "arange(\(start), \(end), \(step)) = \(values)")
+        }
 
         #expect(Tensor<Double>.linspace(from: 0, to: 1, count: 5).scalars == [0, 0.25, 0.5, 0.75, 1])
         let l = Tensor<Double>.linspace(from: 0, to: 0.3, count: 4)
