@@ -77,6 +77,18 @@ import Testing
         #expect(matmul(a, w).shape == [2, 2, 3, 5])
     }
 
+    @Test func emptyOperands() {
+        // An empty inner dimension gives zeros; empty outer dimensions give empty results.
+        #expect(matmul(Tensor<Double>.zeros(shape: [2, 0]), Tensor<Double>.zeros(shape: [0, 3])) == Tensor.zeros(shape: [2, 3]))
+        #expect(matmul(Tensor<Double>.zeros(shape: [2, 3, 0]), Tensor<Double>.zeros(shape: [0, 4])) == Tensor.zeros(shape: [2, 3, 4]))
+        #expect(matmul(Tensor<Double>.zeros(shape: [2, 0, 3]), Tensor<Double>.zeros(shape: [3, 4])).shape == [2, 0, 4])
+        #expect(matmul(Tensor<Double>.zeros(shape: [0, 2, 3]), Tensor<Double>.zeros(shape: [3, 4])).shape == [0, 2, 4])
+        #expect(matmul(Tensor<Double>.zeros(shape: [0, 2, 3]), Tensor<Double>.zeros(shape: [0, 3, 4])).shape == [0, 2, 4])
+        #expect(matmul(Tensor<Double>.zeros(shape: [3, 0]), Tensor<Double>.zeros(shape: [2, 3, 5]), transposeA: true).shape == [2, 0, 5])
+        let g = gradient(at: Tensor<Double>.zeros(shape: [2, 3, 0])) { matmul($0, Tensor<Double>.ones(shape: [0, 4])).sum() }
+        #expect(g.shape == [2, 3, 0])
+    }
+
     @Test func identityAndSpecialValues() {
         let a = testTensor([5, 5], seed: 4)
         #expect(matmul(a, Tensor.identity(size: 5)) == a)
