@@ -103,3 +103,31 @@ import Testing
         #expect(gb.scalar == Double(x.scalars.filter { !($0 > 0) }.count))
     }
 }
+
+@Suite struct AutodiffEmptyTensorTests {
+    let e = Tensor<Double>.zeros(shape: [0, 3])
+
+    @Test func gradientsOfEmptyTensors() {
+        #expect(gradient(at: e) { $0.sum() } == e)
+        #expect(gradient(at: e) { $0.max(alongAxes: [1]).sum() } == e)
+        #expect(gradient(at: e) { softmax($0).sum() + logSoftmax($0, alongAxis: 0).sum() } == e)
+        #expect(gradient(at: e) { concatenate([$0, $0]).sum() } == e)
+        #expect(gradient(at: e) { matmul($0, Tensor<Double>.ones(shape: [3, 2])).sum() } == e)
+        #expect(gradient(at: e) { $0.transposed().sum() + $0.reshaped(to: [-1]).sum() + $0.gatheringRows([]).sum() } == e)
+        #expect(gradient(at: e) { checkpointed($0) { exp($0) }.sum() } == e)
+        let check = gradientCheck(at: [e, Tensor(0.5)]) { exp($0[0]) * $0[1] + $0[1] }
+        #expect(check.passed, "\(check)")
+        let second = secondOrderGradientCheck(at: [e, Tensor(0.5)]) { exp($0[0]).sum() + $0[1] * $0[1] }
+        #expect(second.passed, "\(second)")
+    }
+
+    @Test func emptyJacobiansAndHessians() {
+        let empty = Tensor<Double>.zeros(shape: [0])
+        #expect(jacobian(at: empty, mode: .forward) { $0 * 2 }.shape == [0, 0])
+        #expect(jacobian(at: empty, mode: .reverse) { $0 * 2 }.shape == [0, 0])
+        #expect(jacobian(at: empty) { _ in Tensor<Double>([1, 2]) } == Tensor.zeros(shape: [2, 0]))
+        #expect(jacobian(at: Tensor<Double>([1, 2]), mode: .reverse) { _ in Tensor<Double>.zeros(shape: [0]) }.shape == [0, 2])
+        #expect(jacobian(at: Tensor<Double>([1, 2]), mode: .forward) { $0.gatheringRows([]) }.shape == [0, 2])
+        #expect(hessian(at: empty) { $0.sum() }.shape == [0, 0])
+    }
+}
