@@ -22,6 +22,15 @@ import Testing
         #expect(g == Tensor([0, 1, 1, 1, 0]))
     }
 
+    @Test func powGradientsAtZeroBase() {
+        // d/dy 0^y = 0 for y > 0 (0^y is constant there), and d/dx x^y at 0 is y·0^(y-1).
+        let (gBase, gExponent) = gradient(at: Tensor<Double>([0, 2, 0]), Tensor<Double>([2, 3, 1])) { pow($0, $1).sum() }
+        #expect(gBase.scalars == [0, 12, 1])
+        expectTensor(gExponent, shape: [3], [0, 8 * Foundation.log(2), 0], tolerance: 1e-15)
+        let second = secondOrderGradientCheck(at: [Tensor<Double>([0.5, 2]), Tensor<Double>([2, 3])]) { pow($0[0], $0[1]) }
+        #expect(second.passed, "\(second)")
+    }
+
     @Test func gradientsAtExtremeInputsStayFinite() {
         let d: Tensor<Double> = [1e4, -1e4, 0]
         let f: Tensor<Float> = [1e4, -1e4, 0]
