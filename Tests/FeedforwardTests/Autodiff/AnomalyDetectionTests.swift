@@ -53,6 +53,28 @@ import Testing
         }
     }
 
+    @Test func backwardAnomalyOfACustomOperation() {
+        // A user-defined operation whose derivative overflows is named in the report.
+        let x = Tensor<Double>([1, 800])
+        do {
+            _ = try AnomalyDetection.run {
+                gradient(at: x) { x in
+                    customOperation("steep", inputs: [x], forward: { [$0[0] * 2] }) { g, _, _ in [g[0]! * exp(x)] }[0].sum()
+                }
+            }
+            Issue.record("no anomaly reported")
+        } catch let anomaly as NumericalAnomaly {
+            #expect(anomaly.operation == "steep" && anomaly.pass == .backward, "\(anomaly)")
+            #expect(anomaly.infinityCount == 1 && anomaly.nanCount == 0)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        // Second order: the anomaly in the derivative of a derivative is found too.
+        #expect(throws: NumericalAnomaly.self) {
+            try AnomalyDetection.run { hessianVectorProduct(at: Tensor<Double>([0, 1]), along: Tensor([1, 1])) { pow($0, 1.5).sum() } }
+        }
+    }
+
     @Test func cleanComputationsPassThrough() throws {
         let value = try AnomalyDetection.run { gradient(at: Tensor<Double>([1, 4])) { sqrt($0).sum() } }
         #expect(value.scalars == [0.5, 0.25])

@@ -123,6 +123,10 @@ private let unaryCases: [UnaryCase] = [
         // Where the math overflows the result is infinite, as it should be.
         #expect(exp(Tensor<Double>([1e4])).scalars == [.infinity])
         #expect(exp(Tensor<Double>([-1e4])).scalars == [0])
+        #expect(expm1(Tensor<Double>([-1e4])).scalars == [-1])
+        #expect(expm1(Tensor<Float>([-1e4])).scalars == [-1])
+        #expect(log1p(Tensor<Double>([1e4])).scalars == [Foundation.log1p(1e4)])
+        #expect(atan(Tensor<Double>([1e4, -1e4])).scalars == [Foundation.atan(1e4), Foundation.atan(-1e4)])
     }
 
     @Test func arithmeticWithBroadcasting() {
