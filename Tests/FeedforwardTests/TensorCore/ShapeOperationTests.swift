@@ -53,6 +53,36 @@ import Testing
         #expect(Tensor<Double>.zeros(shape: [0, 3]).transposed().shape == [3, 0])
     }
 
+    @Test func rankFourWithUnitDimensions() {
+        let shape = [2, 1, 3, 1]
+        let t = testTensor(shape, seed: 9)
+        let values = t.scalars
+        for permutation in [[3, 2, 1, 0], [0, 2, 1, 3], [2, 0, 3, 1], [1, 3, 0, 2]] {
+            let newShape = permutation.map { shape[$0] }
+            let expected = allIndices(newShape).map { index -> Double in
+                var source = [0, 0, 0, 0]
+                for (k, p) in permutation.enumerated() { source[p] = index[k] }
+                return values[broadcastOffset(source, in: shape)]
+            }
+            #expect(t.permuted(permutation).scalars == expected, "\(permutation)")
+        }
+        let big = testTensor([2, 3, 2, 4], seed: 10)
+        for axes in [[0, 2], [1, 3], [0, 3], [0, 1, 3]] {
+            var expected = [Double](repeating: 0, count: big.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }.reduce(1, *))
+            let kept = big.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+            for (offset, index) in allIndices(big.shape).enumerated() {
+                expected[broadcastOffset(index, in: kept)] += big.scalars[offset]
+            }
+            expectTensor(big.sum(alongAxes: axes, keepingDimensions: true), shape: kept, expected, tolerance: 1e-14, "\(axes)")
+            #expect(big.summed(toShape: kept).isApproximatelyEqual(to: Tensor(shape: kept, scalars: expected), absoluteTolerance: 1e-14))
+        }
+        let column = testTensor([3, 1], seed: 12)
+        let row = testTensor([1, 4], seed: 13)
+        let sum = referenceBinary(column.scalars, [3, 1], row.scalars, [1, 4], +)
+        let full = referenceBinary(sum.scalars, sum.shape, Tensor<Double>.zeros(shape: [2, 1, 1, 1]).scalars, [2, 1, 1, 1], +)
+        expectTensor((column + row) + Tensor<Double>.zeros(shape: [2, 1, 1, 1]), shape: full.shape, full.scalars)
+    }
+
     @Test func broadcastAndSumToShape() {
         let v: Tensor<Double> = [1, 2, 3]
         #expect(v.broadcasted(to: [2, 3]).scalars == [1, 2, 3, 1, 2, 3])
