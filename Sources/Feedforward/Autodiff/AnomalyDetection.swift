@@ -24,6 +24,14 @@ public enum AnomalyDetection {
     }
 
     @TaskLocal static var recorder: Recorder?
+    /// Set while back-propagation runs a derivative rule: the operations inside it are not forward
+    /// results; the rule's results are checked as the backward result of the rule's operation.
+    @TaskLocal static var isInDerivative = false
+
+    /// Runs the body of a derivative computation (see ``isInDerivative``).
+    static func derivative<R>(_ body: () -> R) -> R {
+        recorder == nil ? body() : $isInDerivative.withValue(true, operation: body)
+    }
 
     /// Runs `body` with anomaly detection; throws the first ``NumericalAnomaly`` seen, after `body` returns.
     public static func run<R>(_ body: () throws -> R) throws -> R {
@@ -56,7 +64,7 @@ public enum AnomalyDetection {
 
     @inline(__always)
     static func checkForward<Scalar>(_ operation: String, output: Tensor<Scalar>, inputs: [Tensor<Scalar>]) {
-        if recorder != nil {
+        if recorder != nil && !isInDerivative {
             check(operation, pass: .forward, result: output, inputShapes: inputs.map(\.shape))
         }
     }

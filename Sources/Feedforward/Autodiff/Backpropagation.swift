@@ -115,14 +115,15 @@ enum Backpropagation {
                         shape: node.savedOutputs[index] == nil ? [0] : node.outputShapes[index],
                         edge: GraphEdge(node: node, outputIndex: index))
                 }
-                let inputGradients = rule(gradients, outputs, needs)
+                let inputGradients = AnomalyDetection.derivative { rule(gradients, outputs, needs) }
                 statistics?.pointee.ruleEvaluations += 1
                 precondition(inputGradients.count == node.inputs.count,
                     "backpropagation: the rule of '\(node.operation)' returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
                 for (index, input) in node.inputs.enumerated() {
                     guard let input, needs[index], var gradient = inputGradients[index] else { continue }
                     if gradient.shape != node.inputShapes[index] {
-                        gradient = gradient.summed(toShape: node.inputShapes[index])
+                        let unreduced = gradient
+                        gradient = AnomalyDetection.derivative { unreduced.summed(toShape: node.inputShapes[index]) }
                     }
                     AnomalyDetection.check(
                         node.operation, pass: .backward, result: gradient, inputShapes: node.inputShapes)

@@ -134,6 +134,7 @@ public func jacobian<S>(at x: Tensor<S>, mode: JacobianMode = .automatic, of f: 
     let (value, pull) = valueWithPullback(at: x, of: f)
     let n = x.scalarCount
     let m = value.scalarCount
+    if m == 0 || n == 0 { return Tensor.zeros(shape: [m, n]) }  // no rows or columns to stack
     let useForward: Bool
     switch mode {
     case .automatic: useForward = n < m
@@ -168,6 +169,7 @@ public func hessianVectorProduct<S>(
 /// Hessian-vector product per input element).
 public func hessian<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
     let n = x.scalarCount
+    if n == 0 { return Tensor.zeros(shape: [0, 0]) }  // no rows to stack
     let rows = (0..<n).map { j -> Tensor<S> in
         var basis = [S](repeating: 0, count: n)
         basis[j] = 1

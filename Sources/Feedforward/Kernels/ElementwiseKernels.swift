@@ -116,6 +116,9 @@ func unaryLoop<T: TensorScalar>(
     case .power:
         if p == 2 {
             for i in 0..<n { y[i] = x[i] * x[i] }
+        } else if let integer = Int(exactly: p) {
+            // The integral form is defined for negative bases (pow(-2, 3) = -8) and gives pow(x, 0) = 1.
+            for i in 0..<n { y[i] = T.pow(x[i], integer) }
         } else {
             for i in 0..<n { y[i] = T.pow(x[i], p) }
         }
@@ -131,7 +134,10 @@ func binaryElement<T: TensorScalar>(_ operation: BinaryOperation, _ a: T, _ b: T
     case .subtract: return a - b
     case .multiply: return a * b
     case .divide: return a / b
-    case .power: return b == 2 ? a * a : T.pow(a, b)
+    case .power:
+        if b == 2 { return a * a }
+        if let integer = Int(exactly: b) { return T.pow(a, integer) }
+        return T.pow(a, b)
     case .maximum: return a.isNaN || b.isNaN ? T.nan : Swift.max(a, b)
     case .minimum: return a.isNaN || b.isNaN ? T.nan : Swift.min(a, b)
     case .equal: return a == b ? 1 : 0

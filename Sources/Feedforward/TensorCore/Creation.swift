@@ -21,7 +21,11 @@ extension Tensor {
     /// `start, start + step, …` below `end` (above it for a negative step).
     public static func arange(from start: Scalar = 0, to end: Scalar, by step: Scalar = 1) -> Tensor {
         precondition(step != 0 && step.isFinite && start.isFinite && end.isFinite, "arange: invalid start \(start), end \(end) or step \(step)")
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        var count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        // The rounded quotient can count one value too many (1 to 1.3 by 0.1); keep every value below `end`.
+        if count > 0, step > 0 ? start + Scalar(count - 1) * step >= end : start + Scalar(count - 1) * step <= end {
+            count -= 1
+        }
         return Tensor(shape: [count], (0..<count).map { start + Scalar($0) * step })
     }
 
@@ -47,7 +51,11 @@ extension Tensor {
     ) -> Tensor {
         let count = Shape.count(shape)
         let width = upper - lower
-        return Tensor(shape: shape, (0..<count).map { _ in lower + width * Scalar(unitInterval(&generator)) })
+        return Tensor(shape: shape, (0..<count).map { _ in
+            // Rounding (to Float, or of `lower + width * u`) can reach `upper`; keep the interval half-open.
+            let value = lower + width * Scalar(unitInterval(&generator))
+            return value >= upper && lower < upper ? upper.nextDown : value
+        })
     }
 
     /// Normal values with the given mean and standard deviation (Box–Muller on `generator`).

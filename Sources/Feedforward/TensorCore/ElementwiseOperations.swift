@@ -131,7 +131,8 @@ public func pow<S>(_ base: Tensor<S>, _ exponent: Tensor<S>) -> Tensor<S> {
     ) { g, y, needs in
         [
             needs[0] ? g * exponent * pow(base, exponent - 1) : nil,
-            needs[1] ? g * y * log(base) : nil,
+            // d/dy x^y = x^y log x, taken as 0 at x = 0 (where 0^y is constant for y > 0).
+            needs[1] ? g * y * log(`where`(base.detached().elementsEqual(Tensor(0)), Tensor(1), base)) : nil,
         ]
     }
 }

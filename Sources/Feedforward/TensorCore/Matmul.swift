@@ -12,7 +12,7 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
     precondition(a.rank >= 2 && b.rank >= 2, "matmul: operands need rank 2 or more, got \(a.shape) and \(b.shape)")
     if a.rank > 2 && b.rank == 2 && !transposeA {
         // A batch times one matrix is a single product of the stacked rows.
-        let rows = a.reshaped(to: [-1, a.shape[a.rank - 1]])
+        let rows = a.reshaped(to: [a.shape.dropLast().reduce(1, *), a.shape[a.rank - 1]])
         let product = matmul(rows, b, transposeA: false, transposeB: transposeB)
         return product.reshaped(to: Array(a.shape.dropLast()) + [product.shape[1]])
     }

@@ -97,6 +97,7 @@ extension Tensor {
         let axes = reductionAxes(axes, operation: "logSumExp")
         // The shift is a constant: the result does not depend on it mathematically.
         var shift = reduced(.maximum, axes: axes)
+        shift.makeUnique()  // with no axis reduced, `reduced` returns this tensor's own storage
         for i in 0..<shift.scalarCount where !shift.storage.base[i].isFinite {
             shift.storage.base[i] = 0
         }

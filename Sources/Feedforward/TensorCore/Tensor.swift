@@ -213,6 +213,8 @@ extension Tensor: Equatable {
             let b = other.storage.base[i]
             if a == b { continue }
             if a.isNaN && b.isNaN { continue }
+            // NaN matches only NaN and an infinity only itself (the tolerance of an infinity is infinite).
+            if a.isNaN || b.isNaN || !a.isFinite || !b.isFinite { return false }
             if Swift.abs(a - b) > absoluteTolerance + relativeTolerance * Swift.abs(b) { return false }
         }
         return true
