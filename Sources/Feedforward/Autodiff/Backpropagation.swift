@@ -69,11 +69,13 @@ enum Backpropagation {
         // 3. Seed the gradient table.
         var table: [Key: Tensor<Scalar>] = [:]
         func accumulate(_ gradient: Tensor<Scalar>, into key: Key) {
-            if let existing = table[key] {
-                table[key] = createGraph ? existing + gradient : existing.addingInPlace(gradient)
-            } else {
+            // Taken out of the table, the running sum is uniquely owned and can grow in place.
+            guard var sum = table.removeValue(forKey: key) else {
                 table[key] = gradient
+                return
             }
+            if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
+            table[key] = sum
         }
         for (output, seed) in zip(outputs, seeds) {
             guard let edge = output.edge, needed.contains(ObjectIdentifier(edge.node)) else { continue }
@@ -141,18 +143,16 @@ enum Backpropagation {
 }
 
 extension Tensor {
-    /// Adds `other` into this tensor's storage when it is the only owner, else returns a new sum.
-    /// Used to accumulate gradients into one buffer (section 6.5.8).
-    func addingInPlace(_ other: Tensor) -> Tensor {
-        guard other.shape == shape, edge == nil else { return self + other }
-        var result = self
-        if isKnownUniquelyReferenced(&result.storage) {
-            Scalar._applyBinary(
-                .add, result.storage.base, other.storage.base, result.storage.base,
-                plan: BroadcastPlan(lhsShape: shape, rhsShape: shape, outputShape: shape))
-            return result
+    /// Adds `other` into this tensor's storage when it is the only owner and the shapes match, else
+    /// replaces this tensor by the sum. Used to accumulate gradients into one buffer (section 6.5.8).
+    mutating func accumulate(_ other: Tensor) {
+        guard other.shape == shape, edge == nil, isKnownUniquelyReferenced(&storage) else {
+            self = self + other
+            return
         }
-        return self + other
+        Scalar._applyBinary(
+            .add, storage.base, other.storage.base, storage.base,
+            plan: BroadcastPlan(lhsShape: shape, rhsShape: shape, outputShape: shape))
     }
 
     /// Back-propagates from this tensor (PyTorch's `backward()`): adds the gradient of

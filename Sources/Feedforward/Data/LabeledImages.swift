@@ -2,11 +2,12 @@ import Foundation
 
 /// One split of a labelled image dataset, as plain row-major arrays.
 ///
-/// `images` holds `count` images of `height * width` pixels scaled to [0, 1]: a tensor of shape
+/// `pixels` holds `count` images of `height * width` bytes, the way IDX files store them (a quarter of
+/// the memory of floats); ``images`` gives them scaled to [0, 1] as a matrix of shape
 /// `shape == [count, height * width]`. `labels[i]` is the class of image `i`, in `0..<classCount`.
 public struct LabeledImages: Equatable, Sendable {
-    /// Pixels scaled to [0, 1], image after image, each row-major.
-    public var images: [Float]
+    /// Pixel bytes, image after image, each row-major.
+    public var pixels: [UInt8]
     /// The class index of each image.
     public var labels: [Int32]
     /// Image height in pixels.
@@ -16,16 +17,19 @@ public struct LabeledImages: Equatable, Sendable {
     /// The number of classes labels are drawn from.
     public var classCount: Int
 
-    /// Creates a split; `images.count` must be `labels.count * height * width`.
-    public init(images: [Float], labels: [Int32], height: Int, width: Int, classCount: Int) {
-        precondition(height >= 0 && width >= 0 && images.count == labels.count * height * width,
-                     "images.count must equal labels.count * height * width")
-        self.images = images
+    /// Creates a split; `pixels.count` must be `labels.count * height * width`.
+    public init(pixels: [UInt8], labels: [Int32], height: Int, width: Int, classCount: Int) {
+        precondition(height >= 0 && width >= 0 && pixels.count == labels.count * height * width,
+                     "pixels.count must equal labels.count * height * width")
+        self.pixels = pixels
         self.labels = labels
         self.height = height
         self.width = width
         self.classCount = classCount
     }
+
+    /// Pixels scaled to [0, 1], image after image (computed from ``pixels``).
+    public var images: [Float] { pixels.map { Float($0) / 255 } }
 
     /// The number of images.
     public var count: Int { labels.count }
@@ -38,14 +42,14 @@ public struct LabeledImages: Equatable, Sendable {
 
     /// The images with the given indices, in that order.
     public func subset<Indices: Sequence>(_ indices: Indices) -> LabeledImages where Indices.Element == Int {
-        var pickedImages: [Float] = []
+        var pickedPixels: [UInt8] = []
         var pickedLabels: [Int32] = []
         for i in indices {
             precondition(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
-            pickedImages.append(contentsOf: images[(i * pixelCount)..<((i + 1) * pixelCount)])
+            pickedPixels.append(contentsOf: pixels[(i * pixelCount)..<((i + 1) * pixelCount)])
             pickedLabels.append(labels[i])
         }
-        return LabeledImages(images: pickedImages, labels: pickedLabels, height: height, width: width, classCount: classCount)
+        return LabeledImages(pixels: pickedPixels, labels: pickedLabels, height: height, width: width, classCount: classCount)
     }
 
     /// Loads images and labels from two IDX files (plain or gzip-compressed).
@@ -89,8 +93,7 @@ public struct LabeledImages: Equatable, Sendable {
             }
             labels.append(Int32(label))
         }
-        let images = pixels.map { Float($0) / 255 }
-        return LabeledImages(images: images, labels: labels, height: height, width: width, classCount: classCount)
+        return LabeledImages(pixels: pixels, labels: labels, height: height, width: width, classCount: classCount)
     }
 }
 

@@ -189,6 +189,10 @@ extension Tensor {
     /// This tensor placed in a zero tensor of `shape` starting at `origin` (the derivative of slicing).
     public func padded(into newShape: [Int], at origin: [Int]) -> Tensor {
         precondition(newShape.count == rank && origin.count == rank, "padded: shape \(newShape) and origin \(origin) for \(shape)")
+        for axis in 0..<rank {
+            precondition(origin[axis] >= 0 && origin[axis] + shape[axis] <= newShape[axis],
+                "padded: \(shape) at origin \(origin) does not fit in \(newShape)")
+        }
         let result = Tensor(storage: TensorStorage(repeating: 0, count: Shape.count(newShape)), shape: newShape)
         let strides = Tensor.contiguousStrides(newShape)
         let offset = zip(origin, strides).map { $0 * $1 }.reduce(0, +)

@@ -23,8 +23,19 @@ public enum SupervisedTargets: Sendable, Equatable {
 }
 
 /// Examples as a feature matrix `[count, featureCount]` with their targets.
+///
+/// Images are kept as bytes (a quarter of the memory of floats) and converted to `Float` in [0, 1] a
+/// batch at a time by ``features(at:)``.
 public struct SupervisedDataset: Sendable {
-    public var features: Tensor<Float>
+    enum Storage: Sendable {
+        case floats(Tensor<Float>)
+        /// Row-major bytes, scaled by 1/255 when read.
+        case bytes([UInt8])
+    }
+
+    var storage: Storage
+    /// The number of features per example.
+    public let featureCount: Int
     public var targets: SupervisedTargets
     /// Names of the classes, when the targets are classes.
     public var classNames: [String]
@@ -32,16 +43,18 @@ public struct SupervisedDataset: Sendable {
     public init(features: Tensor<Float>, targets: SupervisedTargets, classNames: [String] = []) {
         precondition(features.rank == 2 && features.shape[0] == targets.count,
             "SupervisedDataset: features \(features.shape) for \(targets.count) targets")
-        self.features = features
+        storage = .floats(features.detached())
+        featureCount = features.shape[1]
         self.targets = targets
         self.classNames = classNames
     }
 
     /// Images flattened to rows of pixels in [0, 1].
     public init(_ images: LabeledImages, classNames: [String] = []) {
-        self.init(
-            features: Tensor(shape: images.shape, scalars: images.images),
-            targets: .classes(images.labels.map(Int.init), classCount: images.classCount), classNames: classNames)
+        storage = .bytes(images.pixels)
+        featureCount = images.pixelCount
+        targets = .classes(images.labels.map(Int.init), classCount: images.classCount)
+        self.classNames = classNames
     }
 
     /// A table of numeric features with class or value targets.
@@ -56,19 +69,58 @@ public struct SupervisedDataset: Sendable {
     }
 
     /// The number of examples.
-    public var count: Int { features.shape[0] }
-    /// The number of features per example.
-    public var featureCount: Int { features.shape[1] }
+    public var count: Int { targets.count }
+
+    /// All features as one `[count, featureCount]` matrix (materialised for byte-backed images).
+    public var features: Tensor<Float> {
+        switch storage {
+        case .floats(let tensor): return tensor
+        case .bytes: return features(at: Array(0..<count))
+        }
+    }
+
+    /// The features of the examples at `indices`, in that order, as a `[indices.count, featureCount]` matrix.
+    public func features(at indices: [Int]) -> Tensor<Float> {
+        switch storage {
+        case .floats(let tensor):
+            return tensor.gatheringRows(indices)
+        case .bytes(let bytes):
+            var values = [Float](repeating: 0, count: indices.count * featureCount)
+            let width = featureCount
+            bytes.withUnsafeBufferPointer { source in
+                values.withUnsafeMutableBufferPointer { target in
+                    for (row, index) in indices.enumerated() {
+                        precondition(index >= 0 && index < count, "features(at:): index \(index) is out of range 0..<\(count)")
+                        let from = source.baseAddress! + index * width
+                        let to = target.baseAddress! + row * width
+                        for column in 0..<width { to[column] = Float(from[column]) * (1 / 255) }
+                    }
+                }
+            }
+            return Tensor(shape: [indices.count, width], scalars: values)
+        }
+    }
 
     /// The examples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> SupervisedDataset {
-        SupervisedDataset(features: features.gatheringRows(indices), targets: targets.gathering(indices), classNames: classNames)
+        var copy = self
+        copy.targets = targets.gathering(indices)
+        switch storage {
+        case .floats(let tensor):
+            copy.storage = .floats(tensor.gatheringRows(indices))
+        case .bytes(let bytes):
+            var picked: [UInt8] = []
+            picked.reserveCapacity(indices.count * featureCount)
+            for index in indices { picked.append(contentsOf: bytes[(index * featureCount)..<((index + 1) * featureCount)]) }
+            copy.storage = .bytes(picked)
+        }
+        return copy
     }
 
     /// The dataset with every feature standardised by `standardizer`.
     public func standardized(by standardizer: Standardizer) -> SupervisedDataset {
         var copy = self
-        copy.features = Tensor(shape: features.shape, scalars: standardizer.transform(features.scalars))
+        copy.storage = .floats(Tensor(shape: [count, featureCount], scalars: standardizer.transform(features.scalars)))
         return copy
     }
 }

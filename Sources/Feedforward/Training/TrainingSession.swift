@@ -157,7 +157,7 @@ public struct TrainingSession: Sendable {
         var seen = 0
         for (index, batch) in batches.enumerated() {
             optimizer.learningRate = options.schedule.learningRate(at: step, base: options.learningRate)
-            let features = training.features.gatheringRows(batch)
+            let features = training.features(at: batch)
             let targets = Self.batchTargets(training.targets, batch)
             var (value, gradients) = Self.lossAndGradients(
                 of: model, output: specification.output, weightDecay: Float(options.weightDecay),
@@ -229,7 +229,7 @@ public struct TrainingSession: Sendable {
         withoutGradients {
             for range in Minibatching.batchRanges(count: dataset.count, batchSize: batchSize) {
                 let indices = Array(range)
-                let features = dataset.features.gatheringRows(indices)
+                let features = dataset.features(at: indices)
                 let targets = Self.batchTargets(dataset.targets, indices)
                 let outputs = model(features)
                 lossSum += Double(specification.output.loss(outputs: outputs, targets: targets).scalar) * Double(indices.count)
