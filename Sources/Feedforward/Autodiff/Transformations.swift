@@ -181,22 +181,22 @@ public func hessian<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> Tenso
 /// Recomputation (the storage-versus-recomputation trade-off of section 6.5): evaluates `segment`
 /// without keeping its intermediate results, and evaluates it again during back-propagation to
 /// obtain them. Gradients equal those without checkpointing; peak memory falls.
-public func checkpointed<S>(_ x: Tensor<S>, _ segment: @escaping (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
-    let output = withoutGradients { segment(x.detached()) }
-    return Tensor.record("checkpoint", output: output, inputs: [x]) { g, _, _ in
-        let (_, pull) = valueWithPullbackForRecomputation(at: x, segment)
-        return [pull(g)]
+///
+/// Gradients flow to `inputs` only: every tensor the segment needs gradients for (weights included)
+/// must be passed in `inputs`; tensors it captures are constants. See ``Checkpointed`` for layers.
+public func checkpointed<S>(_ inputs: [Tensor<S>], _ segment: @escaping ([Tensor<S>]) -> Tensor<S>) -> Tensor<S> {
+    let output = withoutGradients { segment(inputs.map { $0.detached() }) }
+    return Tensor.record("checkpoint", output: output, inputs: inputs) { g, _, needs in
+        // Re-run the segment with recording; link to the outer graph when derivatives are recorded.
+        let recording = GradientRecording.isEnabled
+        let tracked = inputs.map { recording && $0.edge != nil ? $0.trackedForDifferentiation() : $0.detached().requiringGradient() }
+        let value = withGradients { segment(tracked) }
+        let gradients = vectorJacobianProduct(output: value, seed: g, inputs: tracked, createGraph: recording)
+        return zip(gradients, needs).map { $1 ? $0 : nil }
     }
 }
 
-/// Re-runs `segment` on `x` with recording, linking to the outer graph when derivatives are recorded.
-func valueWithPullbackForRecomputation<S>(
-    at x: Tensor<S>, _ segment: (Tensor<S>) -> Tensor<S>
-) -> (Tensor<S>, (Tensor<S>) -> Tensor<S>) {
-    let recording = GradientRecording.isEnabled
-    let tracked = recording && x.edge != nil ? x.trackedForDifferentiation() : x.detached().requiringGradient()
-    let value = withGradients { segment(tracked) }
-    return (value, { v in
-        vectorJacobianProduct(output: value, seed: v, inputs: [tracked], createGraph: recording)[0]
-    })
+/// ``checkpointed(_:_:)-(Tensor,_)`` for a segment of one input.
+public func checkpointed<S>(_ x: Tensor<S>, _ segment: @escaping (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
+    checkpointed([x]) { segment($0[0]) }
 }

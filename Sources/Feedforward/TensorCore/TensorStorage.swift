@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The heap buffer behind a ``Tensor``: a fixed number of contiguous, 64-byte aligned elements.
 ///
 /// Tensors share storage until one of them is written to (copy-on-write); kernels read and write
@@ -14,6 +16,7 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
         base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+        TensorMemory.allocated(count * MemoryLayout<Scalar>.stride)
     }
 
     convenience init(repeating value: Scalar, count: Int) {
@@ -38,6 +41,39 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     deinit {
+        TensorMemory.released(count * MemoryLayout<Scalar>.stride)
         UnsafeMutableRawPointer(base).deallocate()
+    }
+}
+
+/// Bytes held by tensor storage in this process: live now, and the peak since the last reset.
+/// Used to measure what recomputation and graph release save.
+public enum TensorMemory {
+    static let live = Atomic<Int>(0)
+    static let peak = Atomic<Int>(0)
+
+    /// Bytes of tensor storage alive now.
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+
+    /// The most bytes alive at once since the last ``resetPeak()``.
+    public static var peakBytes: Int { peak.load(ordering: .relaxed) }
+
+    /// Starts a new peak measurement from the current live bytes.
+    public static func resetPeak() { peak.store(liveBytes, ordering: .relaxed) }
+
+    @inline(__always)
+    static func allocated(_ bytes: Int) {
+        let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, current) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = current
+        }
+    }
+
+    @inline(__always)
+    static func released(_ bytes: Int) {
+        live.wrappingSubtract(bytes, ordering: .relaxed)
     }
 }
