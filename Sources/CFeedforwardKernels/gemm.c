@@ -412,8 +412,13 @@ FF_AVX2 static void kernel_avx2_f64(int64_t kc, const double *restrict a, const 
 #define FN(x) x##_f32
 #define MR 6
 #define NR 16
+#ifndef FF_F32_MC
 #define MC 144
 #define KC 256
+#else
+#define MC FF_F32_MC
+#define KC FF_F32_KC
+#endif
 #define NC 2048
 #include "gemm_template.h"
 #undef FT
