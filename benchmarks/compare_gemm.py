@@ -3,12 +3,16 @@
 side-by-side SGEMM table (GFLOP/s) with the ratios Feedforward / NumPy at 1 and 2 threads.
 
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
-    python3 benchmarks/compare_gemm.py [--bench PATH] [--json]
+    python3 benchmarks/compare_gemm.py [--bench PATH] [--rounds N] [--json]
+
+With --rounds N both benchmarks run N times, alternating, and each figure is the median over rounds
+(fairer when other work shares the machine).
 
 Both processes run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow OpenBLAS on some machines.
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -28,8 +32,19 @@ def main():
     bench = os.path.join(HERE, "..", ".build", "release", "feedforward-bench")
     if "--bench" in args:
         bench = args[args.index("--bench") + 1]
-    ff = run_json([bench, "gemm", "--json"])
-    np_ = run_json([sys.executable, os.path.join(HERE, "gemm_numpy.py"), "--json"])
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 1
+    ffs, nps = [], []
+    for _ in range(rounds):
+        ffs.append(run_json([bench, "gemm", "--json"]))
+        nps.append(run_json([sys.executable, os.path.join(HERE, "gemm_numpy.py"), "--json"]))
+    ff, np_ = ffs[0], nps[0]
+    for t in np_["threads"]:
+        for s in np_["threads"][t]:
+            np_["threads"][t][s] = statistics.median(r["threads"][t][s] for r in nps)
+    for be in ff["results"]:
+        for t in ff["results"][be]:
+            for s in ff["results"][be][t]:
+                ff["results"][be][t][s] = statistics.median(r["results"][be][t][s] for r in ffs)
     shapes = list(np_["threads"]["1"].keys())
     rows = []
     for t in ("1", "2"):

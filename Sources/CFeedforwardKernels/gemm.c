@@ -163,15 +163,20 @@ static void *pool_worker(void *arg) {
             cpu_relax();
             spins++;
         }
-        if (gen == seen) {
-            pthread_mutex_lock(&pool_mu);
-            while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
-                pthread_cond_wait(&pool_wake, &pool_mu);
-            pthread_mutex_unlock(&pool_mu);
-        }
+        (void)gen;
+        // Take a consistent snapshot of the round under the mutex (the caller publishes a round's
+        // parameters and its generation together under it), so a thread that was idle for one round
+        // cannot mix that round's generation with the next round's parameters.
+        pthread_mutex_lock(&pool_mu);
+        while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
+            pthread_cond_wait(&pool_wake, &pool_mu);
+        const int active = pool_active;
+        void *(*fn)(void *) = pool_fn;
+        char *job = pool_jobs + pool_job_size * (size_t)index;
+        pthread_mutex_unlock(&pool_mu);
         seen = gen;
-        if (index > __atomic_load_n(&pool_active, __ATOMIC_ACQUIRE)) continue;
-        pool_fn(pool_jobs + pool_job_size * (size_t)index);
+        if (index > active) continue;
+        fn(job);
         if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
             pthread_mutex_lock(&pool_mu);
             pthread_cond_signal(&pool_done);
@@ -412,8 +417,13 @@ FF_AVX2 static void kernel_avx2_f64(int64_t kc, const double *restrict a, const 
 #define FN(x) x##_f32
 #define MR 6
 #define NR 16
+#ifndef FF_F32_MC
 #define MC 144
 #define KC 256
+#else
+#define MC FF_F32_MC
+#define KC FF_F32_KC
+#endif
 #define NC 2048
 #include "gemm_template.h"
 #undef FT

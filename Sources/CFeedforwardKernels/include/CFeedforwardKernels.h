@@ -16,7 +16,8 @@ extern "C" {
 
 /// Which implementation runs a product.
 typedef enum {
-    FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel
+    FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel; products with a small
+                          ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32)
     FF_GEMM_BLAS = 1,     ///< the loaded BLAS (falls back to built-in when none is loaded)
     FF_GEMM_BUILTIN = 2,  ///< the built-in packed kernel
 } ff_gemm_backend;

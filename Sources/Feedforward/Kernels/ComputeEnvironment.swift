@@ -24,10 +24,12 @@ public enum MatrixMultiplyBackend: Sendable, Hashable, CaseIterable {
 /// BLAS is loaded with `dlopen` on first use. Set the environment variable `FEEDFORWARD_BLAS` to a
 /// library path to choose one, or to `none`, `off` or `0` to run everything on the built-in kernel.
 public enum ComputeEnvironment {
-    /// One-time setup: loads BLAS and applies the default thread count (the active processor count).
+    /// One-time setup: loads BLAS and applies the default thread count: `FEEDFORWARD_THREADS` when it
+    /// holds a positive integer, else the active processor count.
     @usableFromInline static let setUp: Void = {
         _ = ff_blas_load()
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let requested = ProcessInfo.processInfo.environment["FEEDFORWARD_THREADS"].flatMap { Int($0) }
+        let threads = max(1, requested.flatMap { $0 > 0 ? $0 : nil } ?? ProcessInfo.processInfo.activeProcessorCount)
         ff_builtin_set_threads(Int32(clamping: threads))
         _ = ff_blas_set_threads(Int32(clamping: threads))
     }()
@@ -40,7 +42,8 @@ public enum ComputeEnvironment {
     }
 
     /// Threads used by matrix products (both the BLAS library and the built-in kernel) and by large
-    /// element-wise loops. Defaults to the number of active processors; values below 1 mean 1.
+    /// element-wise loops. Defaults to `FEEDFORWARD_THREADS` if set, else the number of active
+    /// processors; values below 1 mean 1. Setting it is process-wide (OpenBLAS's count is global).
     public static var threadCount: Int {
         get {
             _ = setUp

@@ -184,7 +184,7 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
             let hits = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, count))
             hits.initialize(repeating: 0, count: max(1, count))
             defer { hits.deallocate() }
-            parallelChunks(count: count, minimumPerThread: 1 << 16) { range in
+            parallelChunks(count: count) { range in
                 for i in range { hits[i] &+= 1 }
             }
             #expect((0..<count).allSatisfy { hits[$0] == 1 })
