@@ -4,7 +4,14 @@ extension Tensor {
     /// Applies a unary kernel without recording.
     func applying(_ operation: UnaryOperation, _ parameter: Scalar = 0) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        Scalar._applyUnary(operation, storage.base, result.storage.base, count: scalarCount, parameter: parameter)
+        let source = storage.base
+        let target = result.storage.base
+        // Transcendental functions pay for a second thread sooner than cheap arithmetic.
+        let cheap = [UnaryOperation.negate, .square, .abs, .scale, .shift, .relu, .step, .sign].contains(operation)
+        parallelChunks(count: scalarCount, minimumPerThread: cheap ? parallelMinimumPerThread : parallelMinimumPerThread / 4) { range in
+            Scalar._applyUnary(
+                operation, source + range.lowerBound, target + range.lowerBound, count: range.count, parameter: parameter)
+        }
         return result
     }
 
@@ -12,9 +19,21 @@ extension Tensor {
     static func applying(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor, name: String) -> Tensor {
         let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: name)
         let result = Tensor(uninitializedShape: shape)
-        Scalar._applyBinary(
-            operation, lhs.storage.base, rhs.storage.base, result.storage.base,
-            plan: BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape))
+        let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
+        let (a, b, y) = (lhs.storage.base, rhs.storage.base, result.storage.base)
+        if plan.dimensions.count == 1 {
+            // One flat run (equal shapes, or a scalar operand): large ones split across threads.
+            let (strideA, strideB) = (plan.lhsStrides[0], plan.rhsStrides[0])
+            parallelChunks(count: plan.count) { range in
+                var part = plan
+                part.dimensions = [range.count]
+                part.count = range.count
+                Scalar._applyBinary(
+                    operation, a + range.lowerBound * strideA, b + range.lowerBound * strideB, y + range.lowerBound, plan: part)
+            }
+        } else {
+            Scalar._applyBinary(operation, a, b, y, plan: plan)
+        }
         return result
     }
 

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Feedforward
+
+/// Runs the built `feedforward` executable, which `swift build --build-tests` (and `swift test`)
+/// place beside the test binary.
+enum FeedforwardExecutable {
+    static let url: URL? = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("feedforward")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }()
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = try #require(url, "the feedforward executable was not built beside the tests")
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            error: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("feedforward-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func helpListsEverySubcommandAndOption() throws {
+        let top = try FeedforwardExecutable.run(["--help"])
+        #expect(top.status == 0)
+        for name in ["train", "evaluate", "predict", "info"] { #expect(top.output.contains(name)) }
+        let train = try FeedforwardExecutable.run(["train", "--help"])
+        for option in ["--dataset", "--label-column", "--hidden", "--activation", "--output", "--optimizer", "--learning-rate",
+                       "--schedule", "--batch-size", "--epochs", "--weight-decay", "--seed", "--threads", "--save",
+                       "--resume", "--plot", "--json"] {
+            #expect(train.output.contains(option), "train --help lacks \(option)")
+        }
+    }
+
+    @Test(arguments: [
+        (["train", "--batch-size", "0"], "batch-size"),
+        (["train", "--hidden", "12,x"], "hidden"),
+        (["train", "--activation", "nonsense"], "activation"),
+        (["train", "--dataset", "imagenet"], "imagenet"),
+        (["train", "--dataset", "csv:/nonexistent/file.csv"], "nonexistent"),
+        (["train", "--schedule", "step:0:1", "--dataset", "xor", "--epochs", "1"], "schedule"),
+        (["info", "/nonexistent/model.ckpt"], "nonexistent"),
+        (["evaluate", "--model", "/nonexistent/model.ckpt"], "nonexistent"),
+    ])
+    func badArgumentsGiveAMessageAndFailure(arguments: [String], mention: String) throws {
+        let result = try FeedforwardExecutable.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.error.contains(mention), "stderr: \(result.error)")
+        #expect(!result.error.contains("Fatal error") && !result.error.contains("Stack dump"))
+    }
+
+    @Test func trainSaveInfoEvaluatePredictOnXOR() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("xor.ckpt").path
+        let train = try FeedforwardExecutable.run([
+            "train", "--dataset", "xor", "--hidden", "8", "--activation", "tanh", "--batch-size", "4", "--epochs", "300",
+            "--learning-rate", "0.1", "--save", model, "--plot", directory.appendingPathComponent("plots").path, "--json",
+        ])
+        #expect(train.status == 0, "\(train.error)")
+        let last = try #require(train.output.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(object["test_accuracy"] as? Double == 1.0)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/loss.svg").path))
+
+        let info = try FeedforwardExecutable.run(["info", model])
+        #expect(info.status == 0 && info.output.contains("0.weight") && info.output.contains("300 epochs"))
+
+        let evaluate = try FeedforwardExecutable.run(["evaluate", "--model", model, "--dataset", "xor", "--json"])
+        #expect(evaluate.status == 0 && evaluate.output.contains("accuracy 1.0000"))
+
+        let csv = directory.appendingPathComponent("points.csv")
+        try "a,b\n0,0\n0,1\n1,0\n1,1\n".write(to: csv, atomically: true, encoding: .utf8)
+        let predict = try FeedforwardExecutable.run(["predict", "--model", model, "--input", csv.path])
+        #expect(predict.status == 0)
+        #expect(predict.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] } == ["0", "1", "1", "0"])
+
+        // A model file that is cut short is reported, not crashed on.
+        let data = try Data(contentsOf: URL(fileURLWithPath: model))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: model))
+        let broken = try FeedforwardExecutable.run(["info", model])
+        #expect(broken.status != 0 && broken.error.contains("error:"))
+    }
+}
