@@ -29,7 +29,7 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-extension Activation: ExpressibleByArgument {
+extension HiddenUnit: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 }
 

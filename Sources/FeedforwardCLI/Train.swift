@@ -18,8 +18,8 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden layer sizes, comma-separated (an empty string for none).")
     var hidden = "256,256"
 
-    @Option(help: "The hidden unit: \(Activation.names.joined(separator: ", ")).")
-    var activation = Activation.relu
+    @Option(help: "The hidden unit: \(HiddenUnit.names.joined(separator: ", ")).")
+    var activation = HiddenUnit.activation(.relu)
 
     @Option(help: "The output unit and cost: softmax, sigmoid (two classes), linear (MSE), mae, mdn:K. Default: softmax for classes, linear for values.")
     var output: OutputUnit?
@@ -173,7 +173,7 @@ struct Train: ParsableCommand {
         options.seed = seed
         options.earlyStoppingPatience = earlyStopping
         let specification = NetworkSpecification(
-            inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), activation: activation,
+            inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), hiddenUnit: activation,
             output: unit, targetSize: targetSize)
         return TrainingSession(specification: specification, options: options, standardizer: splits.standardizer)
     }

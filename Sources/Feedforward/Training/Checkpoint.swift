@@ -67,7 +67,7 @@ extension TrainingSession {
         }
         let spec = header.specification
         guard spec.inputSize > 0, spec.targetSize > 0, spec.hiddenSizes.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }),
-            spec.inputSize <= 1 << 24, spec.targetSize <= 1 << 20, spec.hiddenActivation != nil
+            spec.inputSize <= 1 << 24, spec.targetSize <= 1 << 20, spec.hiddenUnit != nil
         else {
             throw CheckpointError(path: path, message: "the network description is invalid")
         }

@@ -86,34 +86,84 @@ public enum SupervisedTargetsBatch<S: TensorScalar>: Sendable {
     case values(Tensor<S>)
 }
 
+/// A hidden unit of a network specification: an element-wise ``Activation``, or one of the units
+/// with parameters or a different width (parametric ReLU, maxout).
+public enum HiddenUnit: Sendable, Equatable, CustomStringConvertible {
+    case activation(Activation)
+    /// ReLU with a learned slope per unit for negative inputs (6.3.1).
+    case parametricReLU
+    /// The maximum of `pieces` affine units (eq. 6.37).
+    case maxout(pieces: Int)
+
+    /// Parses an ``Activation`` name, `prelu`, or `maxout:K`.
+    public init?(name: String) {
+        let lowered = name.lowercased()
+        if lowered == "prelu" || lowered == "parametric-relu" {
+            self = .parametricReLU
+        } else if lowered.hasPrefix("maxout:") {
+            guard let pieces = Int(lowered.dropFirst("maxout:".count)), (1...64).contains(pieces) else { return nil }
+            self = .maxout(pieces: pieces)
+        } else if let activation = Activation(name: name) {
+            self = .activation(activation)
+        } else {
+            return nil
+        }
+    }
+
+    /// The names ``init(name:)`` accepts.
+    public static let names = Activation.names + ["prelu", "maxout:K"]
+
+    public var description: String {
+        switch self {
+        case .activation(let activation): return activation.description
+        case .parametricReLU: return "prelu"
+        case .maxout(let pieces): return "maxout:\(pieces)"
+        }
+    }
+}
+
 /// A multilayer perceptron described by its sizes and units: enough to rebuild it from a file.
 public struct NetworkSpecification: Sendable, Equatable, Codable {
     public var inputSize: Int
     public var hiddenSizes: [Int]
-    /// The hidden unit's name as ``Activation/init(name:)`` accepts it.
+    /// The hidden unit's name as ``HiddenUnit/init(name:)`` accepts it.
     public var activation: String
     public var output: OutputUnit
     /// Classes for classifiers, target dimensions for regression.
     public var targetSize: Int
 
     public init(inputSize: Int, hiddenSizes: [Int], activation: Activation, output: OutputUnit, targetSize: Int) {
+        self.init(inputSize: inputSize, hiddenSizes: hiddenSizes, hiddenUnit: .activation(activation), output: output, targetSize: targetSize)
+    }
+
+    public init(inputSize: Int, hiddenSizes: [Int], hiddenUnit: HiddenUnit, output: OutputUnit, targetSize: Int) {
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
-        self.activation = activation.description
+        self.activation = hiddenUnit.description
         self.output = output
         self.targetSize = targetSize
     }
 
     /// The hidden unit, or nil if the stored name is unknown.
-    public var hiddenActivation: Activation? { Activation(name: activation) }
+    public var hiddenUnit: HiddenUnit? { HiddenUnit(name: activation) }
 
     /// Builds the network with freshly initialised parameters.
     public func makeModel(generator: inout SeededRandomNumberGenerator) -> Sequential<Float> {
-        let unit = hiddenActivation ?? .relu
+        let unit = hiddenUnit ?? .activation(.relu)
         var layers: [any Layer<Float>] = []
         var width = inputSize
         for size in hiddenSizes {
-            layers.append(Dense<Float>(inputSize: width, outputSize: size, activation: unit, generator: &generator))
+            switch unit {
+            case .activation(let activation):
+                layers.append(Dense<Float>(inputSize: width, outputSize: size, activation: activation, generator: &generator))
+            case .parametricReLU:
+                layers.append(Dense<Float>(
+                    inputSize: width, outputSize: size, weightInitializer: .heUniform, biasInitializer: .constant(0.1),
+                    generator: &generator))
+                layers.append(PReLU<Float>(featureCount: size))
+            case .maxout(let pieces):
+                layers.append(Maxout<Float>(inputSize: width, outputSize: size, pieces: pieces, generator: &generator))
+            }
             width = size
         }
         layers.append(Dense<Float>(inputSize: width, outputSize: output.outputSize(targetSize: targetSize), generator: &generator))

@@ -119,4 +119,25 @@ import Testing
         let decoded = try JSONDecoder().decode(EpochRecord.self, from: Data(lines[1].utf8))
         #expect(decoded.epoch == 2)
     }
+
+    @Test(arguments: ["prelu", "maxout:3", "elu:0.5", "leaky-relu:0.2"])
+    func everyHiddenUnitTrainsAndRoundTrips(name: String) throws {
+        let unit = try #require(HiddenUnit(name: name))
+        #expect(unit.description == name || HiddenUnit(name: unit.description) == unit)
+        var options = TrainingOptions()
+        options.epochs = 8
+        options.batchSize = 16
+        options.seed = 3
+        let specification = NetworkSpecification(inputSize: 4, hiddenSizes: [6, 6], hiddenUnit: unit, output: .softmax, targetSize: 3)
+        var session = TrainingSession(specification: specification, options: options)
+        let data = Self.blobs(count: 96, seed: 9)
+        while !session.isFinished { try session.trainEpoch(on: data) }
+        #expect(session.evaluate(on: data).classification!.accuracy > 0.8)
+        let url = Self.temporaryFile("unit.ckpt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try session.save(to: url)
+        let loaded = try TrainingSession.load(from: url)
+        #expect(loaded.specification == specification)
+        #expect(loaded.outputs(for: data.features).scalars == session.outputs(for: data.features).scalars)
+    }
 }
