@@ -90,6 +90,8 @@ extension Tensor {
     /// - Parameters:
     ///   - savesOutput: whether `rule` reads the output (passed as its second argument).
     ///   - rule: `(outputGradient, output, needsGradient) -> inputGradients`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func record(
         _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
         rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
