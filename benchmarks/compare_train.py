@@ -6,7 +6,7 @@ to the bars of the benchmark issue (throughput >= 1.3x PyTorch eager, peak RSS <
 
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
     python3 benchmarks/compare_train.py [--epochs 5] [--opt sgd|adam] [--compact-data]
-        [--python /tmp/torchenv/bin/python] [--impl auto|torch|numpy] [--bench PATH] [--xor] [--json]
+        [--python /tmp/torchenv/bin/python] [--impl auto|torch|numpy] [--bench PATH] [--xor] [--omp-passive] [--json]
 
 --python chooses the interpreter of the reference (one where torch is importable for PyTorch eager;
 otherwise the reference falls back to NumPy). Both processes run without OPENBLAS_CORETYPE and
@@ -28,12 +28,15 @@ p.add_argument("--python", default=sys.executable)
 p.add_argument("--impl", default="auto", choices=["auto", "torch", "numpy"])
 p.add_argument("--bench", default=os.path.join(HERE, "..", ".build", "release", "feedforward-bench"))
 p.add_argument("--xor", action="store_true")
+p.add_argument("--omp-passive", action="store_true",
+               help="OMP_WAIT_POLICY=PASSIVE for the reference: on an oversubscribed machine PyTorch's OpenMP "
+                    "threads otherwise spin while waiting (measured 1.2k instead of 8.8k samples/s)")
 p.add_argument("--json", action="store_true")
 args = p.parse_args()
 
 
-def run_json(cmd):
-    env = dict(os.environ)
+def run_json(cmd, extra_env=None):
+    env = dict(os.environ, **(extra_env or {}))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     print("running:", " ".join(cmd), file=sys.stderr, flush=True)
@@ -45,14 +48,15 @@ ff_cmd = [args.bench, "train", "--json", "--epochs", str(args.epochs), "--optimi
 if args.compact_data:
     ff_cmd.append("--compact-data")
 ff = run_json(ff_cmd)
+reference_env = {"OMP_WAIT_POLICY": "PASSIVE"} if args.omp_passive else None
 ref = run_json([args.python, os.path.join(HERE, "train_reference.py"), "--epochs", str(args.epochs),
-                "--opt", args.opt, "--impl", args.impl])
+                "--opt", args.opt, "--impl", args.impl], reference_env)
 summary = dict(feedforward=ff, reference=ref,
                throughput_ratio=ff["median_samples_per_s"] / ref["median_samples_per_s"],
                peak_rss_ratio=ff["peak_rss_mb"] / ref["peak_rss_mb"])
 if args.xor:
     fx = run_json([args.bench, "xor", "--json"])
-    rx = run_json([args.python, os.path.join(HERE, "xor_reference.py"), "--impl", args.impl])
+    rx = run_json([args.python, os.path.join(HERE, "xor_reference.py"), "--impl", args.impl], reference_env)
     summary.update(xor_feedforward=fx, xor_reference=rx,
                    xor_ratio=fx["steps_per_s_median"] / rx["steps_per_s_median"])
 if args.json:
@@ -62,7 +66,7 @@ if args.json:
 name = f"{ref['lib']} {ref['version']}"
 print(f"Fashion-MNIST 784-256-256-10 ReLU, batch 128 drop_last, {args.opt}, float32, 2 threads, "
       f"{args.epochs} epochs (median of epochs 2..{args.epochs})")
-print(f"Feedforward data: {ff['data']}")
+print(f"Feedforward data: {ff['data']}" + ("; reference with OMP_WAIT_POLICY=PASSIVE" if args.omp_passive else ""))
 rows = [
     ("samples/s (median epoch)", ff["median_samples_per_s"], ref["median_samples_per_s"], "%.0f",
      summary["throughput_ratio"], ">= 1.3x PyTorch eager"),
