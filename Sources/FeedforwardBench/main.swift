@@ -14,6 +14,14 @@ let subcommands: [String: Subcommand] = [
                        run: gemmBenchmark),
     "parallel": Subcommand(summary: "element-wise add/exp: 1 thread vs parallelChunks, to place its threshold [--json]",
                            run: parallelBenchmark),
+    "train": Subcommand(summary: "Fashion-MNIST 784-256-256-10 MLP, torch_mlp.py protocol [--epochs N] [--optimizer sgd|adam] [--compact-data] [--json]",
+                        run: trainBenchmark),
+    "xor": Subcommand(summary: "XOR 2-2-1 gradient steps per second (framework overhead) [--quick] [--json] [--profile-steps N]",
+                      run: xorBenchmark),
+    "autodiff": Subcommand(summary: "MLP gradient vs Hessian-vector product vs GEMMs; per-op recording overhead [--json]",
+                           run: autodiffBenchmark),
+    "all": Subcommand(summary: "train (3 epochs), xor and autodiff briefly, as one table [--json]",
+                      run: allBenchmarks),
 ]
 
 @MainActor func printUsage() {

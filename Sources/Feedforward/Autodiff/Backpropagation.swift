@@ -27,6 +27,10 @@ enum Backpropagation {
     ///   - createGraph: record the derivative computation itself, for higher-order derivatives.
     ///   - retainGraph: keep rules and saved tensors for another pass (implied by `createGraph`).
     ///   - accumulateIntoLeaves: add gradients into every leaf reached (the eager `backward()` path).
+    // Specialised for the two element types: unspecialised, every use of a generic container of
+    // tensors or graph edges looks its type metadata up at run time, which dominated small graphs.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func run<Scalar>(
         outputs: [Tensor<Scalar>], seeds: [Tensor<Scalar>], targets: [GraphEdge<Scalar>],
         createGraph: Bool, retainGraph: Bool, accumulateIntoLeaves: Bool = false,

@@ -90,6 +90,8 @@ extension Tensor {
     /// - Parameters:
     ///   - savesOutput: whether `rule` reads the output (passed as its second argument).
     ///   - rule: `(outputGradient, output, needsGradient) -> inputGradients`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func record(
         _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
         rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
@@ -103,8 +105,10 @@ extension Tensor {
             AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
             return output
         }
+        // Closures rather than key-path literals (`map(\.edge)`): in unspecialised generic code a key
+        // path is instantiated at run time on every call, which cost microseconds per operation.
         let node = GraphNode<Scalar>(
-            operation: operation, inputs: inputs.map(\.edge), inputShapes: inputs.map(\.shape),
+            operation: operation, inputs: inputs.map { $0.edge }, inputShapes: inputs.map { $0.shape },
             outputShapes: [output.shape], savedOutputs: [savesOutput ? output.storage : nil],
             rule: { gradients, outputs, needs in rule(gradients[0]!, outputs[0], needs) },
             isLeaf: false)
@@ -134,8 +138,8 @@ public func customOperation<Scalar>(
     let outputs = withoutGradients { forward(inputs.map { $0.detached() }) }
     guard inputs.contains(where: { $0.edge != nil }), GradientRecording.isEnabled else { return outputs }
     let node = GraphNode<Scalar>(
-        operation: name, inputs: inputs.map(\.edge), inputShapes: inputs.map(\.shape),
-        outputShapes: outputs.map(\.shape), savedOutputs: outputs.map(\.storage), rule: derivative,
+        operation: name, inputs: inputs.map { $0.edge }, inputShapes: inputs.map { $0.shape },
+        outputShapes: outputs.map { $0.shape }, savedOutputs: outputs.map { $0.storage }, rule: derivative,
         isLeaf: false)
     return outputs.enumerated().map { index, output in
         Tensor(storage: output.storage, shape: output.shape, edge: GraphEdge(node: node, outputIndex: index))

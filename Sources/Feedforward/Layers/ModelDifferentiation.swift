@@ -13,7 +13,8 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
 
     /// The gradient of the parameter called `name`.
     public subscript(name: String) -> Tensor<Scalar>? {
-        indexByName[name].map { tensors[$0] }
+        guard let index = indexByName[name] else { return nil }
+        return tensors[index]
     }
 
     /// The Euclidean norm of all gradients together.

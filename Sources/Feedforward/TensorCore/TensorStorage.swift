@@ -26,6 +26,12 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     convenience init<C: Collection>(copying scalars: C) where C.Element == Scalar {
         self.init(uninitializedCount: scalars.count)
+        // Contiguous sources (arrays, array slices, buffers) are copied in one block: where the element
+        // type is not specialised, the loop below makes generic iterator calls for every element.
+        let copied: Void? = scalars.withContiguousStorageIfAvailable { buffer in
+            if let source = buffer.baseAddress { base.initialize(from: source, count: buffer.count) }
+        }
+        if copied != nil { return }
         var i = 0
         for value in scalars {
             base[i] = value

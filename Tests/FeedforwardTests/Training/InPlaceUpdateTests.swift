@@ -1,0 +1,70 @@
+import Testing
+@testable import Feedforward
+
+/// A training step (valueWithGradient at the model, then Optimizer.update) must write the parameters
+/// and the optimizer state in place: the same storage objects before and after every step.
+@Suite struct InPlaceUpdateTests {
+    static func problem() -> (Sequential<Float>, Tensor<Float>, [Int]) {
+        var generator = SeededRandomNumberGenerator(seed: 5)
+        let model = NetworkSpecification(inputSize: 6, hiddenSizes: [5, 4], activation: .relu, output: .softmax, targetSize: 3)
+            .makeModel(generator: &generator)
+        let x = Tensor<Float>(shape: [8, 6], scalars: (0..<48).map { Float(($0 * 7) % 11) / 11 - 0.4 })
+        return (model, x, (0..<8).map { $0 % 3 })
+    }
+
+    static func storages(_ model: Sequential<Float>) -> [ObjectIdentifier] {
+        model.parameters.map { ObjectIdentifier($0.value.storage) }
+    }
+
+    func check(_ optimizer: some Optimizer<Float>, bufferCount: Int) {
+        var optimizer = optimizer
+        var (model, x, labels) = Self.problem()
+        let parameterStorage = Self.storages(model)
+        let before = model.parameters.map(\.value.scalars)
+        var stateStorage: [String: ObjectIdentifier] = [:]
+        for step in 0..<4 {
+            let (_, gradients) = valueWithGradient(at: model) { crossEntropy(logits: $0(x), labels: labels) }
+            // The gradients own fresh buffers, distinct from the parameters.
+            for (gradient, parameter) in zip(gradients.tensors, model.parameters) {
+                #expect(!gradient.sharesStorage(with: parameter.value))
+                #expect(!gradient.requiresGradient)
+            }
+            optimizer.update(&model, along: gradients)
+            #expect(Self.storages(model) == parameterStorage, "step \(step): a parameter was reallocated")
+            #expect(model.parameters.allSatisfy { !$0.value.requiresGradient })
+            let state = optimizer.state
+            #expect(state.count == model.parameters.count * bufferCount)
+            if step == 0 {
+                stateStorage = state.mapValues { ObjectIdentifier($0.storage) }
+            } else {
+                #expect(state.mapValues { ObjectIdentifier($0.storage) } == stateStorage, "step \(step): optimizer state was reallocated")
+            }
+        }
+        // The steps did change the values.
+        #expect(model.parameters.map(\.value.scalars) != before)
+    }
+
+    @Test func sgdWithMomentumUpdatesInPlace() {
+        check(SGD<Float>(learningRate: 0.05, momentum: 0.9), bufferCount: 1)
+    }
+
+    @Test func plainSGDUpdatesInPlace() {
+        check(SGD<Float>(learningRate: 0.05), bufferCount: 0)
+    }
+
+    @Test func adamUpdatesInPlace() {
+        check(Adam<Float>(learningRate: 1e-3), bufferCount: 2)
+    }
+
+    /// A copy of the model taken before the step keeps the old values (copy-on-write), and only then
+    /// does the step allocate: once, for the parameters the copy shares.
+    @Test func aCopyOfTheModelKeepsItsValues() {
+        var (model, x, labels) = Self.problem()
+        var optimizer = SGD<Float>(learningRate: 0.1)
+        let snapshot = model
+        let (_, gradients) = valueWithGradient(at: model) { crossEntropy(logits: $0(x), labels: labels) }
+        optimizer.update(&model, along: gradients)
+        #expect(snapshot.parameters.map(\.value.scalars) != model.parameters.map(\.value.scalars))
+        #expect(Self.storages(snapshot) != Self.storages(model))
+    }
+}
