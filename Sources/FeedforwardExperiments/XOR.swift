@@ -1,0 +1,179 @@
+import Feedforward
+import Foundation
+
+/// Section 6.1: learning XOR.
+public struct XORExperiment: Experiment {
+    public let name = "xor"
+    public let section = "6.1"
+    public let summary = "XOR: the linear model's normal equations, the exact ReLU network, training from random weights"
+
+    public init() {}
+
+    static let inputs: Tensor<Double> = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    static let targets: Tensor<Double> = [[0], [1], [1], [0]]
+
+    /// (a) The linear model `f(x) = xᵀw + b` fitted by the normal equations (eqs. 6.1, 6.2).
+    public static func linearModel() -> (w: [Double], b: Double, mse: Double) {
+        // Design matrix with a column of ones: θ = (XᵀX)⁻¹ Xᵀ y.
+        let x = inputs.scalars, y = targets.scalars
+        let rows = (0..<4).map { [x[2 * $0], x[2 * $0 + 1], 1.0] }
+        var normal = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 3)
+        for i in 0..<3 {
+            for j in 0..<3 { normal[i][j] = (0..<4).map { rows[$0][i] * rows[$0][j] }.reduce(0, +) }
+            normal[i][3] = (0..<4).map { rows[$0][i] * y[$0] }.reduce(0, +)
+        }
+        let theta = solve(normal)
+        let predictions = rows.map { $0[0] * theta[0] + $0[1] * theta[1] + theta[2] }
+        let mse = zip(predictions, y).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 4
+        return ([theta[0], theta[1]], theta[2], mse)
+    }
+
+    /// Gaussian elimination with partial pivoting on an augmented matrix.
+    static func solve(_ augmented: [[Double]]) -> [Double] {
+        var a = augmented
+        let n = a.count
+        for column in 0..<n {
+            let pivot = (column..<n).max { Swift.abs(a[$0][column]) < Swift.abs(a[$1][column]) }!
+            a.swapAt(column, pivot)
+            for row in 0..<n where row != column {
+                let factor = a[row][column] / a[column][column]
+                if factor != 0 { for k in column...n { a[row][k] -= factor * a[column][k] } }
+            }
+        }
+        return (0..<n).map { a[$0][n] / a[$0][$0] }
+    }
+
+    /// (b) The network of eqs. 6.3 to 6.6: `f(x) = wᵀ max(0, Wᵀx + c) + b`.
+    public static func exactNetwork() -> Sequential<Double> {
+        Sequential<Double> {
+            Dense(weight: [[1, 1], [1, 1]], bias: [0, -1], activation: .relu)
+            Dense(weight: [[1, -2]], bias: [0])
+        }
+    }
+
+    /// The outputs of the exact network on the four inputs.
+    public static func exactOutputs() -> [Double] { exactNetwork()(inputs).scalars }
+
+    public struct TrainingRun: Sendable {
+        public var seed: UInt64
+        public var solved: Bool
+        public var steps: Int
+        public var model: Sequential<Double>
+    }
+
+    /// (c) A 2-2-1 ReLU network from small random weights, full-batch gradient descent on MSE.
+    /// Solved means every output is within 0.1 of its target.
+    public static func train(
+        seed: UInt64, learningRate: Double = 0.1, maximumSteps: Int = 5000, initialScale: Double = 0.5
+    ) -> TrainingRun {
+        var generator = SeededRandomNumberGenerator(seed: seed)
+        let initializer = Initializer.normal(standardDeviation: initialScale)
+        var model = Sequential<Double> {
+            Dense(inputSize: 2, outputSize: 2, activation: .relu, weightInitializer: initializer, biasInitializer: .zeros, generator: &generator)
+            Dense(inputSize: 2, outputSize: 1, weightInitializer: initializer, biasInitializer: .zeros, generator: &generator)
+        }
+        var optimizer = SGD<Double>(learningRate: learningRate)
+        for step in 0..<maximumSteps {
+            let outputs = withoutGradients { model(inputs) }
+            if zip(outputs.scalars, targets.scalars).allSatisfy({ Swift.abs($0 - $1) < 0.1 }) {
+                return TrainingRun(seed: seed, solved: true, steps: step, model: model)
+            }
+            let gradients = gradient(at: model) { m in meanSquaredError(predictions: m(inputs), targets: targets) }
+            optimizer.update(&model, along: gradients)
+        }
+        return TrainingRun(seed: seed, solved: false, steps: maximumSteps, model: model)
+    }
+
+    public struct TrainingSummary: Sendable {
+        public var runs: [TrainingRun]
+        public var successRate: Double { Double(runs.filter(\.solved).count) / Double(Swift.max(1, runs.count)) }
+        public var medianSteps: Double { median(runs.filter(\.solved).map { Double($0.steps) }) }
+    }
+
+    public static func trainMany(seeds: Range<UInt64>, learningRate: Double = 0.1, maximumSteps: Int = 5000) -> TrainingSummary {
+        TrainingSummary(runs: seeds.map { train(seed: $0, learningRate: learningRate, maximumSteps: maximumSteps) })
+    }
+
+    /// The hidden representation `h = max(0, Wᵀx + c)` of the four inputs under `model`.
+    static func hidden(_ model: Sequential<Double>) -> [[Double]] {
+        let h = model.layers[0](inputs).scalars
+        return (0..<4).map { [h[2 * $0], h[2 * $0 + 1]] }
+    }
+
+    public func run(_ options: ExperimentOptions) throws -> ExperimentReport {
+        var report = ExperimentReport(title: "Learning XOR (section 6.1)")
+        let linear = Self.linearModel()
+        report.markdown.heading("(a) The linear model")
+        report.markdown.paragraph(
+            "Solving the normal equations for f(x; w, b) = xᵀw + b on the four XOR points gives "
+                + "w = (\(fmt(linear.w[0])), \(fmt(linear.w[1]))), b = \(fmt(linear.b)) and MSE = \(fmt(linear.mse)): "
+                + "the model outputs 1/2 everywhere (eqs. 6.1, 6.2).")
+        let outputs = Self.exactOutputs()
+        report.markdown.heading("(b) The network of eqs. 6.3 to 6.6")
+        report.markdown.paragraph(
+            "With W = [[1, 1], [1, 1]], c = [0, −1], w = [1, −2], b = 0, the ReLU network outputs "
+                + outputs.map { fmt($0) }.joined(separator: ", ") + " on (0,0), (0,1), (1,0), (1,1).")
+
+        let seedCount = options.quick ? 20 : 100
+        let seeds = options.seed..<(options.seed + UInt64(seedCount))
+        let summary = Self.trainMany(seeds: seeds)
+        report.markdown.heading("(c) Gradient descent from small random weights")
+        report.markdown.paragraph(
+            "A 2-2-1 ReLU network, weights drawn from N(0, 0.5²), biases 0, full-batch gradient descent on MSE "
+                + "(learning rate 0.1, at most 5000 steps); solved when every output is within 0.1 of its target. "
+                + "Over \(seedCount) seeds, \(Int((summary.successRate * 100).rounded()))% solve XOR, with a median of "
+                + "\(fmt(summary.medianSteps)) steps. The failures are the known ones: a hidden unit that is inactive on "
+                + "every input (a dead ReLU) or both units on the same side of the data, from which gradient descent cannot escape.")
+
+        // (d) x space and the learned h space.
+        let classes = [0, 1, 1, 0]
+        var left = SVGChart(title: "Original x space", xLabel: "x₁", yLabel: "x₂")
+        let x = Self.inputs.scalars
+        for label in [0, 1] {
+            let points = (0..<4).filter { classes[$0] == label }
+            left.addPoints("y = \(label)", x: points.map { x[2 * $0] }, y: points.map { x[2 * $0 + 1] })
+        }
+        left.width = 520
+        var right = SVGChart(title: "Learned h space", xLabel: "h₁", yLabel: "h₂")
+        right.width = 520
+        let learned = summary.runs.first(where: \.solved)?.model ?? Self.exactNetwork()
+        let h = Self.hidden(learned)
+        for label in [0, 1] {
+            let points = (0..<4).filter { classes[$0] == label }
+            right.addPoints("y = \(label)", x: points.map { h[$0][0] }, y: points.map { h[$0][1] })
+        }
+        // The output unit's boundary wᵀh + b = 1/2.
+        if let output = learned.layers[1] as? Dense<Double> {
+            let w = output.weight.scalars, b = output.bias?.scalars[0] ?? 0
+            let hs = h.flatMap { $0 }
+            let lower = (hs.min() ?? 0) - 0.2, upper = (hs.max() ?? 1) + 0.2
+            if Swift.abs(w[1]) > 1e-9 {
+                let xs = [lower, upper]
+                right.addLine("wᵀh + b = ½", x: xs, y: xs.map { (0.5 - b - w[0] * $0) / w[1] })
+            } else if Swift.abs(w[0]) > 1e-9 {
+                let boundary = (0.5 - b) / w[0]
+                right.addLine("wᵀh + b = ½", x: [boundary, boundary], y: [lower, upper])
+            }
+        }
+        report.markdown.heading("(d) The representation")
+        report.addFigure(
+            "xor-spaces", svg: sideBySide([left, right]),
+            caption: "Left: the four inputs; no line separates the classes. Right: their images under the learned "
+                + "hidden layer (seed \(summary.runs.first(where: \.solved)?.seed ?? 0)), where a line does.")
+
+        var exact = SVGChart(title: "h space of the network of eqs. 6.3–6.6", xLabel: "h₁", yLabel: "h₂")
+        let he = Self.hidden(Self.exactNetwork())
+        for label in [0, 1] {
+            let points = (0..<4).filter { classes[$0] == label }
+            exact.addPoints("y = \(label)", x: points.map { he[$0][0] }, y: points.map { he[$0][1] })
+        }
+        exact.addLine("h₁ − 2h₂ = ½", x: [-0.2, 2.2], y: [-0.35, 0.85])
+        report.addFigure("xor-exact-h", exact, caption: "The book's solution maps (0,1) and (1,0) to the same point h = (1, 0).")
+
+        report.key("linear model w, b, MSE", "(\(fmt(linear.w[0])), \(fmt(linear.w[1]))), \(fmt(linear.b)), \(fmt(linear.mse))")
+        report.key("exact network outputs", outputs.map { fmt($0) }.joined(separator: ", "))
+        report.key("success rate (\(seedCount) seeds)", fmt(summary.successRate))
+        report.key("median steps to solve", fmt(summary.medianSteps))
+        return report
+    }
+}
