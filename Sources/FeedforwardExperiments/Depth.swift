@@ -33,14 +33,16 @@ public struct DepthExperiment: Experiment {
         public var seconds: Double
     }
 
-    static func measure(depths: [Int], budgets: [Int], data: ImageData, epochs: Int, seed: UInt64) -> [Row] {
+    static func measure(
+        depths: [Int], budgets: [Int], data: ImageData, epochs: Int, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64
+    ) -> [Row] {
         var rows: [Row] = []
         for budget in budgets {
             for depth in depths {
                 let w = width(depth: depth, budget: budget, inputSize: data.train.featureCount)
                 var model = HiddenUnitsExperiment.makeModel(
                     unit: .relu, inputSize: data.train.featureCount, hiddenSizes: Array(repeating: w, count: depth), seed: seed)
-                let result = trainClassifier(&model, data: data, epochs: epochs, seed: seed)
+                let result = trainClassifier(&model, data: data, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
                 rows.append(Row(depth: depth, width: w, parameters: model.parameterCount, accuracy: result.accuracy, seconds: result.seconds))
             }
         }
@@ -48,9 +50,8 @@ public struct DepthExperiment: Experiment {
     }
 
     /// A tiny run for tests.
-    public static func tinyRun(depths: [Int], budget: Int, trainCount: Int, testCount: Int, epochs: Int, seed: UInt64) throws -> [Row] {
-        let data = try ImageData.load(trainCount: trainCount, testCount: testCount, seed: seed)
-        return measure(depths: depths, budgets: [budget], data: data, epochs: epochs, seed: seed)
+    static func tinyRun(depths: [Int], budget: Int, data: ImageData, epochs: Int, seed: UInt64) -> [Row] {
+        measure(depths: depths, budgets: [budget], data: data, epochs: epochs, batchSize: 25, learningRate: 3e-3, seed: seed)
     }
 
     public func run(_ options: ExperimentOptions) throws -> ExperimentReport {

@@ -204,8 +204,7 @@ struct ImageData {
     var trainLabels: [Int]
     var testLabels: [Int]
 
-    static func load(trainCount: Int?, testCount: Int?, seed: UInt64) throws -> ImageData {
-        let source = DataSource.automatic
+    static func load(trainCount: Int?, testCount: Int?, seed: UInt64, source: DataSource = .automatic) throws -> ImageData {
         let splits = try DataSplits.load(source, validationFraction: 0, seed: seed)
         var generator = SeededRandomNumberGenerator(seed: seed ^ 0xDA7A)
         func cut(_ data: SupervisedDataset, _ count: Int?) -> SupervisedDataset {

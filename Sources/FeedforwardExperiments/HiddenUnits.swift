@@ -77,18 +77,19 @@ public struct HiddenUnitsExperiment: Experiment {
         public var parameterCount: Int
     }
 
-    static func measure(units: [Unit], data: ImageData, hiddenSizes: [Int], epochs: Int, seed: UInt64) -> [Row] {
+    static func measure(
+        units: [Unit], data: ImageData, hiddenSizes: [Int], epochs: Int, batchSize: Int = 128, learningRate: Double = 1e-3, seed: UInt64
+    ) -> [Row] {
         units.map { unit in
             var model = makeModel(unit: unit, inputSize: data.train.featureCount, hiddenSizes: hiddenSizes, seed: seed)
-            let result = trainClassifier(&model, data: data, epochs: epochs, seed: seed)
+            let result = trainClassifier(&model, data: data, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
             return Row(unit: unit, accuracy: result.accuracy, seconds: result.seconds, parameterCount: model.parameterCount)
         }
     }
 
-    /// A tiny run for tests: every unit, a small subset.
-    public static func tinyRun(trainCount: Int, testCount: Int, hidden: Int, epochs: Int, seed: UInt64) throws -> [Row] {
-        let data = try ImageData.load(trainCount: trainCount, testCount: testCount, seed: seed)
-        return measure(units: Unit.allCases, data: data, hiddenSizes: [hidden], epochs: epochs, seed: seed)
+    /// A tiny run for tests: every unit, one hidden layer, small minibatches.
+    static func tinyRun(data: ImageData, hidden: Int, epochs: Int, seed: UInt64) -> [Row] {
+        measure(units: Unit.allCases, data: data, hiddenSizes: [hidden], epochs: epochs, batchSize: 25, learningRate: 3e-3, seed: seed)
     }
 
     public func run(_ options: ExperimentOptions) throws -> ExperimentReport {
