@@ -193,11 +193,11 @@ public struct CurvatureExperiment: Experiment {
         report.markdown.paragraph(
             "Training loss \(fmt(large.finalLoss)); Lanczos took \(fmt(large.lanczosSeconds, 3)) s. The full Hessian would "
                 + "need \(large.parameterCount) Hessian-vector products and \(large.parameterCount * large.parameterCount) entries.")
-        var chart = SVGChart(title: "Largest Hessian eigenvalues of the small model", xLabel: "rank", yLabel: "log₁₀ eigenvalue")
+        var chart = SVGChart(title: "Largest Hessian eigenvalues", xLabel: "rank", yLabel: "log₁₀ eigenvalue")
         let ranks = small.lanczos.indices.map { Double($0 + 1) }
         chart.addPoints("Lanczos", x: ranks, y: small.lanczos.map { log10(Swift.max($0, 1e-12)) })
         chart.addLine("full Hessian", x: ranks, y: exact.map { log10(Swift.max($0, 1e-12)) })
-        chart.addLine("Lanczos, larger model", x: large.lanczos.indices.map { Double($0 + 1) }, y: large.lanczos.map { log10(Swift.max($0, 1e-12)) })
+        chart.addLine("Lanczos (larger)", x: large.lanczos.indices.map { Double($0 + 1) }, y: large.lanczos.map { log10(Swift.max($0, 1e-12)) })
         report.addFigure("curvature", chart, caption: "Top five eigenvalues: Lanczos on Hessian-vector products against the full Hessian.")
         report.key("small model: Lanczos top 5", small.lanczos.map { fmt($0, 6) }.joined(separator: ", "))
         report.key("small model: full Hessian top 5", exact.map { fmt($0, 6) }.joined(separator: ", "))

@@ -83,8 +83,8 @@ public struct ForwardVsReverseExperiment: Experiment {
                  $0.forwardSeconds < $0.reverseSeconds ? "forward" : "reverse", fmt($0.maximumDifference, 2)]
             })
         var chart = SVGChart(title: "Jacobian of f: Rⁿ → R⁶⁴ by each mode", xLabel: "log₂ n (input size)", yLabel: "log₁₀ milliseconds")
-        chart.addLine("forward mode (n JVPs)", x: ns.map { log2(Double($0)) }, y: sweep.map { log10($0.forwardSeconds * 1000) })
-        chart.addLine("reverse mode (m VJPs)", x: ns.map { log2(Double($0)) }, y: sweep.map { log10($0.reverseSeconds * 1000) })
+        chart.addLine("forward (n JVPs)", x: ns.map { log2(Double($0)) }, y: sweep.map { log10($0.forwardSeconds * 1000) })
+        chart.addLine("reverse (m VJPs)", x: ns.map { log2(Double($0)) }, y: sweep.map { log10($0.reverseSeconds * 1000) })
         chart.addLine("n = m", x: [log2(Double(m)), log2(Double(m))],
             y: [sweep.map { log10($0.forwardSeconds * 1000) }.min()!, sweep.map { log10($0.forwardSeconds * 1000) }.max()!])
         report.addFigure("forward-vs-reverse", chart, caption: "Time to form the Jacobian as the input size grows with m = 64 fixed.")

@@ -113,11 +113,11 @@ public struct MixtureDensityExperiment: Experiment {
                 modeY.append(mean)
             }
         }
-        chart.addPoints("MDN component means (π > 0.1)", x: modeX, y: modeY)
+        chart.addPoints("MDN means", x: modeX, y: modeY)
         chart.addLine("MSE network", x: outcome.grid, y: outcome.msePredictions)
         report.addFigure(
             "mixture-density", chart,
-            caption: "Test data, the means of the mixture components that carry weight above 0.1, and the MSE network, which averages the branches.")
+            caption: "Test data, the means of the mixture components that carry weight π above 0.1 (red), and the MSE network, which averages the branches.")
         report.key("test NLL, MDN", fmt(outcome.mdnNLL))
         report.key("test NLL, MSE network as a Gaussian", fmt(outcome.mseGaussianNLL))
         return report

@@ -200,9 +200,24 @@ public struct XORExperiment: Experiment {
             left.addPoints("y = \(label)", x: points.map { x[2 * $0] }, y: points.map { x[2 * $0 + 1] })
         }
         left.width = 520
+        // The zero sets of the learned hidden units' pre-activations, clipped to the plotted square.
+        func boundary(_ a: Double, _ b: Double, _ c: Double) -> (x: [Double], y: [Double]) {
+            let ts = (0...300).map { -0.25 + 1.5 * Double($0) / 300 }
+            let points: [(Double, Double)] = Swift.abs(b) >= Swift.abs(a)
+                ? ts.map { ($0, -(a * $0 + c) / b) } : ts.map { (-(b * $0 + c) / a, $0) }
+            let kept = points.filter { $0.0 >= -0.25 && $0.0 <= 1.25 && $0.1 >= -0.25 && $0.1 <= 1.25 }
+            return (kept.map(\.0), kept.map(\.1))
+        }
+        let learned = summary.runs.first(where: \.solved)?.model ?? Self.exactNetwork()
+        if let first = learned.layers[0] as? Dense<Double> {
+            let w = first.weight.scalars, c = first.bias?.scalars ?? [0, 0]
+            for j in 0..<2 {
+                let line = boundary(w[2 * j], w[2 * j + 1], c[j])
+                if !line.x.isEmpty { left.addLine("h\(j == 0 ? "₁" : "₂") = 0", x: line.x, y: line.y) }
+            }
+        }
         var right = SVGChart(title: "Learned h space", xLabel: "h₁", yLabel: "h₂")
         right.width = 520
-        let learned = summary.runs.first(where: \.solved)?.model ?? Self.exactNetwork()
         let h = Self.hidden(learned)
         for label in [0, 1] {
             let points = (0..<4).filter { classes[$0] == label }
@@ -222,10 +237,14 @@ public struct XORExperiment: Experiment {
             }
         }
         report.markdown.heading("(d) The representation")
+        report.markdown.table(
+            header: ["x", "y", "h = max(0, Wx + c)"],
+            rows: (0..<4).map { ["(\(Int(x[2 * $0])), \(Int(x[2 * $0 + 1])))", String(classes[$0]), "(\(fmt(h[$0][0], 3)), \(fmt(h[$0][1], 3)))"] })
         report.addFigure(
             "xor-spaces", svg: sideBySide([left, right]),
             caption: "Left: the four inputs; no line separates the classes. Right: their images under the learned "
-                + "hidden layer (seed \(summary.runs.first(where: \.solved)?.seed ?? 0)), where a line does.")
+                + "hidden layer (seed \(summary.runs.first(where: \.solved)?.seed ?? 0)), where a line does; "
+                + "inputs with the same h are drawn on top of each other. The lines on the left are where each hidden unit switches on.")
 
         var exact = SVGChart(title: "h space of the network of eqs. 6.3–6.6", xLabel: "h₁", yLabel: "h₂")
         let he = Self.hidden(Self.exactNetwork())
