@@ -55,8 +55,9 @@ public struct DepthExperiment: Experiment {
     }
 
     public func run(_ options: ExperimentOptions) throws -> ExperimentReport {
-        let trainCount = options.quick ? 3000 : 20000
-        let testCount = options.quick ? 2000 : 10000
+        // Full size: every training and test image; quick: a subset.
+        let trainCount: Int? = options.quick ? 3000 : nil
+        let testCount: Int? = options.quick ? 2000 : nil
         let epochs = options.quick ? 2 : 5
         let budgets = options.quick ? [25_000, 100_000] : [25_000, 50_000, 100_000]
         let depths = Array(1...5)
