@@ -54,9 +54,9 @@ import Testing
 
 @Suite struct ConditionalStatisticsExperimentTests {
     @Test func mseFitsMeanAndMAEFitsMedian() {
-        let data = ConditionalStatisticsExperiment.sample(count: 400, seed: 1)
-        let mse = ConditionalStatisticsExperiment.fit(absoluteError: false, data: data, hidden: 12, steps: 400, seed: 1)
-        let mae = ConditionalStatisticsExperiment.fit(absoluteError: true, data: data, hidden: 12, steps: 400, seed: 1)
+        let data = ConditionalStatisticsExperiment.sample(count: 300, seed: 1)
+        let mse = ConditionalStatisticsExperiment.fit(absoluteError: false, data: data, hidden: 10, steps: 300, seed: 1)
+        let mae = ConditionalStatisticsExperiment.fit(absoluteError: true, data: data, hidden: 10, steps: 300, seed: 1)
         #expect(mse.distanceToMean < mse.distanceToMedian, "MSE: \(mse.distanceToMean) vs \(mse.distanceToMedian)")
         #expect(mae.distanceToMedian < mae.distanceToMean, "MAE: \(mae.distanceToMedian) vs \(mae.distanceToMean)")
     }
@@ -64,7 +64,7 @@ import Testing
 
 @Suite struct MixtureDensityExperimentTests {
     @Test func mixtureBeatsGaussianOnMultimodalInverse() {
-        let outcome = MixtureDensityExperiment.compare(trainCount: 300, testCount: 300, hidden: 12, steps: 300, seed: 2)
+        let outcome = MixtureDensityExperiment.compare(trainCount: 200, testCount: 200, hidden: 12, steps: 250, seed: 2)
         #expect(outcome.mdnNLL < outcome.mseGaussianNLL, "MDN \(outcome.mdnNLL), MSE \(outcome.mseGaussianNLL)")
     }
 }
