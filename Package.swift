@@ -27,10 +27,17 @@ let package = Package(
             ],
             resources: [.copy("Resources/FashionMNISTSubset")]
         ),
+        // The chapter's experiments: one file each, run by `feedforward experiment NAME`.
+        .target(name: "CFeedforwardExperimentSupport"),
+        .target(
+            name: "FeedforwardExperiments",
+            dependencies: ["Feedforward", "CFeedforwardExperimentSupport"]
+        ),
         .executableTarget(
             name: "FeedforwardCLI",
             dependencies: [
                 "Feedforward",
+                "FeedforwardExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,7 +47,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FeedforwardTests",
-            dependencies: ["Feedforward"],
+            dependencies: ["Feedforward", "FeedforwardExperiments"],
             resources: [.copy("Fixtures")]
         ),
     ]

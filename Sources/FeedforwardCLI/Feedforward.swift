@@ -12,7 +12,7 @@ struct FeedforwardCommand: ParsableCommand {
             (the installed dataset if present, else the bundled subset) and prints its test accuracy.
             """,
         version: FeedforwardLibrary.version,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Info.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Info.self, ExperimentCommand.self],
         defaultSubcommand: nil)
 }
 
