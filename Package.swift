@@ -28,10 +28,9 @@ let package = Package(
             resources: [.copy("Resources/FashionMNISTSubset")]
         ),
         // The chapter's experiments: one file each, run by `feedforward experiment NAME`.
-        .target(name: "CFeedforwardExperimentSupport"),
         .target(
             name: "FeedforwardExperiments",
-            dependencies: ["Feedforward", "CFeedforwardExperimentSupport"]
+            dependencies: ["Feedforward"]
         ),
         .executableTarget(
             name: "FeedforwardCLI",

@@ -1,6 +1,5 @@
 import Feedforward
 import Foundation
-import CFeedforwardExperimentSupport
 
 /// Section 6.5: the cost of back-propagation.
 public struct BackpropCostExperiment: Experiment {
@@ -105,14 +104,9 @@ public struct BackpropCostExperiment: Experiment {
         public var recomputedSeconds: Double
     }
 
-    /// Bytes currently allocated by malloc (nil where that cannot be read).
-    static func allocatedBytes() -> Int? {
-        let bytes = feedforward_experiment_allocated_bytes()
-        return bytes < 0 ? nil : Int(bytes)
-    }
-
-    /// A deep tanh network `x ↦ Σ tanh(W_d … tanh(W_1 x))`, differentiated with respect to its input,
-    /// with the graph stored in full or in √depth checkpointed segments.
+    /// A deep tanh network `x ↦ Σ tanh(W_d … tanh(W_1 x))`, differentiated with respect to its input and
+    /// every weight, with the graph stored in full or in √depth checkpointed segments. Memory is the
+    /// tensor storage the recorded graph holds between the forward and the backward pass.
     public static func recomputation(depths: [Int], width: Int = 256, batch: Int = 256, repeats: Int = 3) -> [MemoryRow] {
         var generator = SeededRandomNumberGenerator(seed: 3)
         let x = Tensor<Float>.randomNormal(shape: [batch, width], using: &generator)
@@ -121,24 +115,30 @@ public struct BackpropCostExperiment: Experiment {
                 Tensor<Float>.randomNormal(shape: [width, width], standardDeviation: 1 / Float(width).squareRoot(), using: &generator)
             }
             let segmentLength = Int(Double(depth).squareRoot().rounded(.up))
-            func layers(_ range: Range<Int>) -> (Tensor<Float>) -> Tensor<Float> {
-                { h in range.reduce(h) { tanh(matmul($0, weights[$1])) } }
+            func layers(_ range: Range<Int>, _ w: [Tensor<Float>]) -> (Tensor<Float>) -> Tensor<Float> {
+                { h in range.reduce(h) { tanh(matmul($0, w[$1])) } }
             }
-            func plain(_ input: Tensor<Float>) -> Tensor<Float> { layers(0..<depth)(input).sum() }
-            func recomputed(_ input: Tensor<Float>) -> Tensor<Float> {
-                var h = input
+            // inputs[0] is x, inputs[1...] the weights.
+            func plain(_ inputs: [Tensor<Float>]) -> Tensor<Float> { layers(0..<depth, Array(inputs.dropFirst()))(inputs[0]).sum() }
+            func recomputed(_ inputs: [Tensor<Float>]) -> Tensor<Float> {
+                var h = inputs[0]
                 for start in stride(from: 0, to: depth, by: segmentLength) {
-                    h = checkpointed(h, layers(start..<Swift.min(depth, start + segmentLength)))
+                    let range = start..<Swift.min(depth, start + segmentLength)
+                    let segmentWeights = Array(inputs[(1 + range.lowerBound)..<(1 + range.upperBound)])
+                    h = checkpointed([h] + segmentWeights) { local in
+                        range.reduce(local[0]) { tanh(matmul($0, local[1 + $1 - range.lowerBound])) }
+                    }
                 }
                 return h.sum()
             }
-            func measure(_ f: (Tensor<Float>) -> Tensor<Float>) -> (bytes: Int, seconds: Double) {
+            func measure(_ f: @escaping ([Tensor<Float>]) -> Tensor<Float>) -> (bytes: Int, seconds: Double) {
                 var bytes = 0
                 let seconds = bestTime(repeats: repeats) {
-                    let before = allocatedBytes() ?? 0
-                    let (_, pull) = valueWithPullback(at: x, of: f)
-                    bytes = (allocatedBytes() ?? 0) - before
-                    _ = pull(Tensor(1))
+                    let tracked = ([x] + weights).map { $0.requiringGradient() }
+                    let before = TensorMemory.liveBytes
+                    let value = f(tracked)
+                    bytes = TensorMemory.liveBytes - before
+                    value.backward()
                 }
                 return (bytes, seconds)
             }
@@ -194,12 +194,11 @@ public struct BackpropCostExperiment: Experiment {
         let memory = Self.recomputation(depths: depths, width: options.quick ? 128 : 256, batch: 256)
         report.markdown.heading("Storage against recomputation")
         report.markdown.paragraph(
-            "A deep tanh network (width \(options.quick ? 128 : 256), batch 256), differentiated with respect to its input. "
-                + "Memory is what the recorded graph holds between the forward and the backward pass (malloc'd bytes, "
-                + "glibc `mallinfo2`); with recomputation the layers are grouped into ⌈√depth⌉-layer segments wrapped in "
-                + "`checkpointed`, which keep only their inputs and run again during back-propagation. Note: `checkpointed` "
-                + "differentiates only with respect to its explicit input, not parameters captured by the segment, which is "
-                + "why the gradient here is taken with respect to the network's input.")
+            "A deep tanh network (width \(options.quick ? 128 : 256), batch 256), differentiated with respect to its input "
+                + "and every weight. Memory is the tensor storage the recorded graph holds between the forward and the "
+                + "backward pass (`TensorMemory.liveBytes`); with recomputation the layers are grouped into ⌈√depth⌉-layer "
+                + "segments wrapped in `checkpointed`, which keep only their inputs (the segment's input and weights) and run "
+                + "again during back-propagation.")
         report.markdown.table(
             header: ["depth", "stored (KiB)", "stored with recomputation (KiB)", "time (ms)", "time with recomputation (ms)"],
             rows: memory.map { [String($0.depth), String($0.plainBytes / 1024), String($0.recomputedBytes / 1024), fmt($0.plainSeconds * 1000, 3), fmt($0.recomputedSeconds * 1000, 3)] })

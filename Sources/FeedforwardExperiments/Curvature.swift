@@ -84,48 +84,6 @@ public struct CurvatureExperiment: Experiment {
         return (model.theta, loss, withoutGradients { loss(model.theta).scalar })
     }
 
-    /// Lanczos with full reorthogonalisation on a symmetric operator given by its matrix-vector
-    /// product; returns the Ritz values in descending order. (Local to the experiments until the
-    /// library's Krylov module lands.)
-    public static func experimentLanczos(
-        dimension n: Int, iterations: Int, seed: UInt64 = 0, _ apply: ([Double]) -> [Double]
-    ) -> [Double] {
-        var generator = SeededRandomNumberGenerator(seed: seed)
-        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { $0 * $1 }.reduce(0, +) }
-        func normalized(_ a: [Double]) -> [Double] {
-            let norm = dot(a, a).squareRoot()
-            return a.map { $0 / norm }
-        }
-        var basis = [normalized((0..<n).map { _ in generator.nextDouble() - 0.5 })]
-        var alphas: [Double] = [], betas: [Double] = []
-        for j in 0..<Swift.min(iterations, n) {
-            var w = apply(basis[j])
-            let alpha = dot(w, basis[j])
-            alphas.append(alpha)
-            // Full reorthogonalisation against every Lanczos vector, twice for stability.
-            for _ in 0..<2 {
-                for v in basis {
-                    let projection = dot(w, v)
-                    for i in 0..<n { w[i] -= projection * v[i] }
-                }
-            }
-            let beta = dot(w, w).squareRoot()
-            if j == Swift.min(iterations, n) - 1 || beta < 1e-10 * Swift.max(1, Swift.abs(alpha)) { break }
-            betas.append(beta)
-            basis.append(w.map { $0 / beta })
-        }
-        let k = alphas.count
-        var tridiagonal = [Double](repeating: 0, count: k * k)
-        for i in 0..<k {
-            tridiagonal[i * k + i] = alphas[i]
-            if i + 1 < k {
-                tridiagonal[i * k + i + 1] = betas[i]
-                tridiagonal[(i + 1) * k + i] = betas[i]
-            }
-        }
-        return symmetricEigenvalues(tridiagonal, size: k)
-    }
-
     public struct Comparison: Sendable {
         public var parameterCount: Int
         public var lanczos: [Double]
@@ -144,15 +102,15 @@ public struct CurvatureExperiment: Experiment {
         let p = theta.scalarCount
         var products = 0
         let (ritz, lanczosSeconds) = timed {
-            experimentLanczos(dimension: p, iterations: iterations, seed: seed) { v in
+            lanczosEigenvalues(of: { v in
                 products += 1
-                return hessianVectorProduct(at: theta, along: Tensor(v), of: loss).scalars
-            }
+                return hessianVectorProduct(at: theta, along: v, of: loss)
+            }, shape: [p], iterations: iterations, seed: seed)
         }
         var exact: [Double]?
         var exactSeconds: Double?
         if formFullHessian {
-            let (values, seconds) = timed { symmetricEigenvalues(hessian(at: theta, of: loss).scalars, size: p) }
+            let (values, seconds) = timed { symmetricEigenvalues(hessian(at: theta, of: loss)) }
             exact = Array(values.prefix(top))
             exactSeconds = seconds
         }

@@ -155,47 +155,6 @@ func sideBySide(_ charts: [SVGChart]) -> String {
     return svg + "</svg>\n"
 }
 
-/// Eigenvalues of a symmetric matrix (row-major, `n × n`) by the cyclic Jacobi method, in
-/// descending order. For the small matrices of the experiments (a few hundred rows at most).
-func symmetricEigenvalues(_ matrix: [Double], size n: Int, tolerance: Double = 1e-12, maximumSweeps: Int = 100) -> [Double] {
-    precondition(matrix.count == n * n, "symmetricEigenvalues: \(matrix.count) entries for size \(n)")
-    var a = matrix
-    for i in 0..<n {
-        for j in (i + 1)..<Swift.max(i + 1, n) {
-            let mean = (a[i * n + j] + a[j * n + i]) / 2
-            a[i * n + j] = mean
-            a[j * n + i] = mean
-        }
-    }
-    let scale = Swift.max(a.map { Swift.abs($0) }.max() ?? 0, 1e-300)
-    for _ in 0..<maximumSweeps {
-        var offDiagonal = 0.0
-        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { offDiagonal += a[i * n + j] * a[i * n + j] } }
-        if offDiagonal.squareRoot() <= tolerance * scale { break }
-        for p in 0..<n {
-            for q in (p + 1)..<Swift.max(p + 1, n) {
-                let apq = a[p * n + q]
-                guard Swift.abs(apq) > 1e-300 else { continue }
-                let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
-                let t = (theta >= 0 ? 1.0 : -1.0) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot()
-                let s = t * c
-                for k in 0..<n {
-                    let akp = a[k * n + p], akq = a[k * n + q]
-                    a[k * n + p] = c * akp - s * akq
-                    a[k * n + q] = s * akp + c * akq
-                }
-                for k in 0..<n {
-                    let apk = a[p * n + k], aqk = a[q * n + k]
-                    a[p * n + k] = c * apk - s * aqk
-                    a[q * n + k] = s * apk + c * aqk
-                }
-            }
-        }
-    }
-    return (0..<n).map { a[$0 * n + $0] }.sorted(by: >)
-}
-
 /// Fashion-MNIST (or the bundled subset) cut to the requested sizes.
 struct ImageData {
     var train: SupervisedDataset

@@ -91,19 +91,30 @@ public func lanczosEigenvalues<S>(
     return symmetricEigenvalues(Tensor(shape: [k, k], scalars: tridiagonal))
 }
 
-/// The eigenvalues of a small symmetric matrix in decreasing order (cyclic Jacobi rotations).
-public func symmetricEigenvalues(_ matrix: Tensor<Double>) -> [Double] {
+/// The eigenvalues of a small symmetric matrix in decreasing order (cyclic Jacobi rotations; the
+/// matrix is symmetrised first). For matrices of up to a few hundred rows.
+public func symmetricEigenvalues(_ matrix: Tensor<Double>, tolerance: Double = 1e-12, maximumSweeps: Int = 100) -> [Double] {
     precondition(matrix.rank == 2 && matrix.shape[0] == matrix.shape[1], "symmetricEigenvalues: needs a square matrix, got \(matrix.shape)")
     let n = matrix.shape[0]
     var a = matrix.scalars
-    for sweep in 0..<100 {
+    for i in 0..<n {
+        for j in (i + 1)..<Swift.max(i + 1, n) {
+            let mean = (a[i * n + j] + a[j * n + i]) / 2
+            a[i * n + j] = mean
+            a[j * n + i] = mean
+        }
+    }
+    let scale = Swift.max(a.map { Swift.abs($0) }.max() ?? 0, 1e-300)
+    for _ in 0..<maximumSweeps {
         var offDiagonal = 0.0
-        for i in 0..<n { for j in (i + 1)..<n where j < n { offDiagonal += a[i * n + j] * a[i * n + j] } }
-        if offDiagonal < 1e-30 || (sweep > 0 && offDiagonal.squareRoot() < 1e-15 * frobenius(a)) { break }
+        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { offDiagonal += a[i * n + j] * a[i * n + j] } }
+        if offDiagonal.squareRoot() <= tolerance * scale { break }
         for p in 0..<n {
-            for q in (p + 1)..<n where q < n && a[p * n + q] != 0 {
-                let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
-                let t = (theta >= 0 ? 1 : -1) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
+            for q in (p + 1)..<Swift.max(p + 1, n) {
+                let apq = a[p * n + q]
+                guard Swift.abs(apq) > 1e-300 else { continue }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
+                let t = (theta >= 0 ? 1.0 : -1.0) / (Swift.abs(theta) + (theta * theta + 1).squareRoot())
                 let c = 1 / (t * t + 1).squareRoot()
                 let s = t * c
                 for k in 0..<n {
@@ -120,10 +131,6 @@ public func symmetricEigenvalues(_ matrix: Tensor<Double>) -> [Double] {
         }
     }
     return (0..<n).map { a[$0 * n + $0] }.sorted(by: >)
-}
-
-private func frobenius(_ values: [Double]) -> Double {
-    innerProduct(values, values).squareRoot()
 }
 
 private func innerProduct(_ a: [Double], _ b: [Double]) -> Double {

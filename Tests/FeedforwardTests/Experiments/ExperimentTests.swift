@@ -99,9 +99,7 @@ import Testing
 
     @Test func recomputationKeepsLessAfterTheForwardPass() {
         let rows = BackpropCostExperiment.recomputation(depths: [16], width: 64, batch: 64, repeats: 1)
-        if BackpropCostExperiment.allocatedBytes() != nil {
-            #expect(rows[0].recomputedBytes < rows[0].plainBytes, "\(rows[0])")
-        }
+        #expect(rows[0].recomputedBytes < rows[0].plainBytes, "\(rows[0])")
     }
 }
 
@@ -120,7 +118,7 @@ import Testing
 @Suite struct CurvatureExperimentTests {
     @Test func jacobiEigenvaluesOfAKnownMatrix() {
         // [[2, 1], [1, 2]] has eigenvalues 3 and 1.
-        let values = symmetricEigenvalues([2, 1, 1, 2], size: 2)
+        let values = symmetricEigenvalues(Tensor(shape: [2, 2], scalars: [2, 1, 1, 2]))
         #expect(Swift.abs(values[0] - 3) < 1e-12 && Swift.abs(values[1] - 1) < 1e-12)
     }
 
