@@ -115,7 +115,7 @@ enum Backpropagation {
                         shape: node.savedOutputs[index] == nil ? [0] : node.outputShapes[index],
                         edge: GraphEdge(node: node, outputIndex: index))
                 }
-                let inputGradients = rule(gradients, outputs, needs)
+                let inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradients, outputs, needs) }
                 statistics?.pointee.ruleEvaluations += 1
                 precondition(inputGradients.count == node.inputs.count,
                     "backpropagation: the rule of '\(node.operation)' returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
