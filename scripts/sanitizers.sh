@@ -20,6 +20,7 @@ for kind in "${kinds[@]}"; do
     echo "== swift test --sanitize=$kind"
     # Stop at the first report, so a finding fails the run rather than scrolling past.
     ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}" \
+    LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt}" \
     TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" \
         swift test --skip-build --sanitize="$kind" --scratch-path "$scratch"
     echo "== $kind: build $((built - start)) s, tests $(($(date +%s) - built)) s"
