@@ -80,7 +80,10 @@ const char *ff_blas_name(void) {
     return ff_blas_load() ? blas_loaded_name : NULL;
 }
 
-int ff_blas_set_threads(int threads) {
+pthread_mutex_t ff_blas_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_configured_threads = 0;  // last count set through ff_blas_set_threads
+
+int ff_blas_set_threads_locked(int threads) {
     if (!ff_blas_load() || !blas_set_threads_ptr) return 0;
     if (threads < 1) threads = 1;
     if (threads == __atomic_load_n(&blas_current_threads, __ATOMIC_RELAXED)) return 1;
@@ -88,6 +91,18 @@ int ff_blas_set_threads(int threads) {
     __atomic_store_n(&blas_current_threads, threads, __ATOMIC_RELAXED);
     return 1;
 }
+
+int ff_blas_set_threads(int threads) {
+    if (!ff_blas_load() || !blas_set_threads_ptr) return 0;
+    if (threads < 1) threads = 1;
+    pthread_mutex_lock(&ff_blas_threads_lock);
+    const int result = ff_blas_set_threads_locked(threads);
+    __atomic_store_n(&blas_configured_threads, threads, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&ff_blas_threads_lock);
+    return result;
+}
+
+int ff_blas_configured_threads(void) { return __atomic_load_n(&blas_configured_threads, __ATOMIC_RELAXED); }
 
 int ff_blas_threads(void) {
     if (!ff_blas_load()) return 0;

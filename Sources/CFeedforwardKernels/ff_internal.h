@@ -2,6 +2,7 @@
 #ifndef FF_INTERNAL_H
 #define FF_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 // CBLAS constants (row-major order, transpose flags) as the CBLAS standard numbers them.
@@ -17,5 +18,17 @@ typedef void (*ff_cblas_dgemm_fn)(int order, int transA, int transB, int M, int 
 /// Resolved by blas_loader.c after ff_blas_load() succeeds; NULL otherwise.
 extern ff_cblas_sgemm_fn ff_blas_sgemm_ptr;
 extern ff_cblas_dgemm_fn ff_blas_dgemm_ptr;
+
+/// Guards the BLAS library's process-wide thread count. A product that needs one BLAS thread lowers
+/// the count for its duration; while it does, no other BLAS call may start (it would run, and round,
+/// with the wrong count) and no new count may be set (the restore would undo it). Taken around BLAS
+/// calls only while the configured count is above one, so single-threaded callers never wait.
+extern pthread_mutex_t ff_blas_threads_lock;
+
+/// ff_blas_set_threads for a caller that holds ff_blas_threads_lock.
+int ff_blas_set_threads_locked(int threads);
+
+/// The count last set through ff_blas_set_threads (not a temporary lowering), or 0 when none was set.
+int ff_blas_configured_threads(void);
 
 #endif

@@ -488,15 +488,23 @@ static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, 
     return ROUTE_BLAS;
 }
 
+/// The BLAS thread count is process-wide and rounding depends on it, so lowering it for one call
+/// must not overlap other BLAS calls: under ff_blas_threads_lock (see ff_internal.h) while the
+/// configured count is above one. Without it, concurrent inference on one model could differ in
+/// the last bits from a serial run, and a concurrent ComputeEnvironment.threadCount could be undone.
 #define FF_CALL_BLAS(fn, route)                                                                     \
     do {                                                                                            \
+        const int configured = ff_blas_configured_threads();                                        \
+        const int locked = configured != 1;  /* 0: never set, the library default may be above 1 */ \
+        if (locked) pthread_mutex_lock(&ff_blas_threads_lock);                                      \
         /* openblas_set_num_threads only stores a count when lowering it: ~10 ns a toggle here. */ \
-        const int prev = (route) == ROUTE_BLAS_ONE_THREAD ? ff_blas_threads() : 1;                 \
-        if (prev > 1) ff_blas_set_threads(1);                                                       \
+        const int prev = (route) == ROUTE_BLAS_ONE_THREAD && locked ? ff_blas_threads() : 1;       \
+        if (prev > 1) ff_blas_set_threads_locked(1);                                                \
         fn(FF_CBLAS_ROW_MAJOR, transA ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS,                         \
            transB ? FF_CBLAS_TRANS : FF_CBLAS_NO_TRANS, (int)M, (int)N, (int)K, alpha, A, (int)lda, \
            B, (int)ldb, beta, C, (int)ldc);                                                         \
-        if (prev > 1) ff_blas_set_threads(prev);                                                    \
+        if (prev > 1) ff_blas_set_threads_locked(prev);                                             \
+        if (locked) pthread_mutex_unlock(&ff_blas_threads_lock);                                    \
     } while (0)
 
 void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,

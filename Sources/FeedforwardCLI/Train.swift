@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print the final metrics as one JSON object on the last line of standard output.")
     var json = false
 
+    @Flag(help: "Check every operation's result for NaN and infinity, and name the first operation that produces one (slower).")
+    var detectAnomalies = false
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative, got \(epochs)") }
@@ -117,9 +120,18 @@ struct Train: ParsableCommand {
             }
             let bar = ProgressBar(enabled: interactive)
             while !session.isFinished {
-                let record = try session.trainEpoch(
-                    on: splits.training, validation: splits.validation,
-                    evaluateTraining: plot != nil, progress: bar.update)
+                let train = {
+                    try session.trainEpoch(
+                        on: splits.training, validation: splits.validation,
+                        evaluateTraining: plot != nil, progress: bar.update)
+                }
+                let record: EpochRecord
+                let epochNumber = session.epoch + 1
+                do {
+                    record = try detectAnomalies ? AnomalyDetection.run(train) : train()
+                } catch let anomaly as NumericalAnomaly {
+                    throw AnomalyStop(epoch: epochNumber, anomaly: anomaly)
+                }
                 bar.finishLine()
                 printError(describe(record, epochs: session.options.epochs))
                 try logFile?.append(record)
@@ -176,6 +188,15 @@ struct Train: ParsableCommand {
             inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), hiddenUnit: activation,
             output: unit, targetSize: targetSize)
         return TrainingSession(specification: specification, options: options, standardizer: splits.standardizer)
+    }
+}
+
+/// Training stopped by anomaly detection.
+struct AnomalyStop: Error, CustomStringConvertible {
+    var epoch: Int
+    var anomaly: NumericalAnomaly
+    var description: String {
+        "numerical anomaly in epoch \(epoch): the \(anomaly); lower the learning rate or enable gradient clipping"
     }
 }
 

@@ -24,19 +24,20 @@ public enum AnomalyDetection {
     }
 
     @TaskLocal static var recorder: Recorder?
-    /// Set while back-propagation runs a derivative rule: the operations inside it are not forward
-    /// results; the rule's results are checked as the backward result of the rule's operation.
-    @TaskLocal static var isInDerivative = false
-
-    /// Runs the body of a derivative computation (see ``isInDerivative``).
-    static func derivative<R>(_ body: () -> R) -> R {
-        recorder == nil ? body() : $isInDerivative.withValue(true, operation: body)
-    }
 
     /// Runs `body` with anomaly detection; throws the first ``NumericalAnomaly`` seen, after `body` returns.
+    ///
+    /// When `body` itself throws after an anomaly was seen (for instance training stopping on a
+    /// non-finite loss), the anomaly is thrown instead, since it names the operation that caused it.
     public static func run<R>(_ body: () throws -> R) throws -> R {
         let recorder = Recorder()
-        let result = try $recorder.withValue(recorder, operation: body)
+        let result: R
+        do {
+            result = try $recorder.withValue(recorder, operation: body)
+        } catch {
+            if let anomaly = recorder.first { throw anomaly }
+            throw error
+        }
         if let anomaly = recorder.first { throw anomaly }
         return result
     }
@@ -62,10 +63,24 @@ public enum AnomalyDetection {
             nanCount: counts.nan, infinityCount: counts.infinity)
     }
 
+    /// While back-propagation evaluates an operation's derivative rule, that operation's name: the
+    /// tensor operations inside the rule are then reported as the backward pass of that operation.
+    @TaskLocal static var derivativeOf: String?
+
     @inline(__always)
     static func checkForward<Scalar>(_ operation: String, output: Tensor<Scalar>, inputs: [Tensor<Scalar>]) {
-        if recorder != nil && !isInDerivative {
-            check(operation, pass: .forward, result: output, inputShapes: inputs.map(\.shape))
+        if recorder != nil {
+            if let owner = derivativeOf {
+                check(owner, pass: .backward, result: output, inputShapes: inputs.map(\.shape))
+            } else {
+                check(operation, pass: .forward, result: output, inputShapes: inputs.map(\.shape))
+            }
         }
+    }
+
+    /// Runs a derivative rule of `operation`, attributing anomalies inside it to that operation's backward pass.
+    @inline(__always)
+    static func inDerivative<R>(of operation: String, _ rule: () -> R) -> R {
+        recorder == nil ? rule() : $derivativeOf.withValue(operation, operation: rule)
     }
 }

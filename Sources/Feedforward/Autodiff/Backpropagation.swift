@@ -121,7 +121,7 @@ enum Backpropagation {
                         shape: node.savedOutputs[index] == nil ? [0] : node.outputShapes[index],
                         edge: GraphEdge(node: node, outputIndex: index))
                 }
-                let inputGradients = AnomalyDetection.derivative { rule(gradients, outputs, needs) }
+                let inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradients, outputs, needs) }
                 statistics?.pointee.ruleEvaluations += 1
                 precondition(inputGradients.count == node.inputs.count,
                     "backpropagation: the rule of '\(node.operation)' returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
@@ -129,7 +129,7 @@ enum Backpropagation {
                     guard let input, needs[index], var gradient = inputGradients[index] else { continue }
                     if gradient.shape != node.inputShapes[index] {
                         let unreduced = gradient
-                        gradient = AnomalyDetection.derivative { unreduced.summed(toShape: node.inputShapes[index]) }
+                        gradient = AnomalyDetection.inDerivative(of: node.operation) { unreduced.summed(toShape: node.inputShapes[index]) }
                     }
                     AnomalyDetection.check(
                         node.operation, pass: .backward, result: gradient, inputShapes: node.inputShapes)

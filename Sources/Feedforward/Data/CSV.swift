@@ -127,7 +127,10 @@ public enum CSV {
             var seen = Set<String>()
             for label in raw where seen.insert(label).inserted { names.append(label) }
             if order == .sorted {
-                let numeric = names.map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                let numeric = names.map { name -> Double? in
+                    let trimmed = name.trimmingCharacters(in: .whitespaces)
+                    return trimmed.utf8.contains(0) ? nil : Double(trimmed)   // see number(_:...)
+                }
                 if numeric.allSatisfy({ $0?.isFinite == true }) {
                     names = zip(names, numeric.map { $0! }).sorted { a, b in
                         a.1 != b.1 ? a.1 < b.1 : a.0.unicodeScalars.lexicographicallyPrecedes(b.0.unicodeScalars)
@@ -147,7 +150,8 @@ public enum CSV {
 
     static func number(_ field: String, row: Int, column: Int, in table: CSVTable, path: String?) throws -> Float {
         let trimmed = field.trimmingCharacters(in: .whitespaces)
-        if let value = Float(trimmed), value.isFinite { return value }
+        // Float(_:) parses through C, which stops at a NUL byte: "2\0junk" would read as 2.
+        if !trimmed.utf8.contains(0), let value = Float(trimmed), value.isFinite { return value }
         let what = trimmed.isEmpty ? "an empty field" : "\"\(field)\""
         throw DataError(.nonNumericValue, path: path,
                         at: .lineColumn(line: table.lineNumbers[row], column: table.fieldColumns[row][column]),

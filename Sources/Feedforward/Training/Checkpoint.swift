@@ -50,55 +50,80 @@ extension TrainingSession {
     }
 
     /// Reads a session written by ``save(to:)``, validating every tensor against the network it describes.
+    /// - Throws: `DataError` when the file is not a well-formed safetensors file, `CheckpointError`
+    ///   when it is not a valid checkpoint. Both name the file.
     public static func load(from url: URL) throws -> TrainingSession {
-        let file = try SafeTensors.read(contentsOf: url)
-        let path = url.path
+        try decode(FileIO.readAll(url), path: url.path)
+    }
+
+    /// Decodes the bytes of a checkpoint written by ``save(to:)``; `path` names the source in errors.
+    ///
+    /// Everything the description claims is checked before the network is built: the sizes are
+    /// bounded, and every parameter of the described network must be stored in the file with its
+    /// shape, so a small file cannot make the reader allocate a large model.
+    /// - Throws: `DataError` or `CheckpointError`, as ``load(from:)``.
+    public static func decode(_ bytes: [UInt8], path: String = "<checkpoint>") throws -> TrainingSession {
+        let file = try SafeTensors.decode(bytes, path: path)
+        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         guard let json = file.metadata?[metadataKey] else {
-            throw CheckpointError(path: path, message: "not a Feedforward checkpoint (no '\(metadataKey)' metadata)")
+            throw fail("not a Feedforward checkpoint (no '\(metadataKey)' metadata)")
         }
         let header: CheckpointHeader
         do {
             header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(json.utf8))
         } catch {
-            throw CheckpointError(path: path, message: "the checkpoint description is malformed: \(error)")
+            throw fail("the checkpoint description is malformed: \(error)")
         }
         guard header.format == CheckpointHeader.formatVersion else {
-            throw CheckpointError(path: path, message: "checkpoint format \(header.format) is not supported (expected \(CheckpointHeader.formatVersion))")
+            throw fail("checkpoint format \(header.format) is not supported (expected \(CheckpointHeader.formatVersion))")
         }
         let spec = header.specification
-        guard spec.inputSize > 0, spec.targetSize > 0, spec.hiddenSizes.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }),
-            spec.inputSize <= 1 << 24, spec.targetSize <= 1 << 20, spec.hiddenUnit != nil
-        else {
-            throw CheckpointError(path: path, message: "the network description is invalid")
+        if let problem = checkpointProblem(header) { throw fail(problem) }
+        // Every parameter of the described network must be stored with its exact shape, and nothing
+        // else: the model built below is then exactly as large as the tensors the file holds.
+        guard let expectedShapes = parameterShapes(of: spec) else {
+            throw fail("the network description is invalid: its sizes overflow")
+        }
+        for (name, shape) in expectedShapes {
+            guard let stored = file.tensors[modelPrefix + name] else {
+                throw fail("parameter '\(name)' is missing (tensor '\(modelPrefix)\(name)')")
+            }
+            guard stored.shape == shape else {
+                throw fail("parameter '\(name)' has shape \(stored.shape), the network described needs \(shape)")
+            }
+        }
+        let expectedNames = Set(expectedShapes.map { modelPrefix + $0.name })
+        if let extra = file.tensors.keys.sorted().first(where: { $0.hasPrefix(modelPrefix) && !expectedNames.contains($0) }) {
+            throw fail("unexpected tensor '\(extra)': the network described has no such parameter")
         }
         guard let generator = SeededRandomNumberGenerator(state: header.generatorState) else {
-            throw CheckpointError(path: path, message: "the random generator state is invalid")
+            throw fail("the random generator state is invalid (it must be four words, not all zero)")
         }
         var session = TrainingSession(specification: spec, options: header.options, standardizer: header.standardizer)
         var parameters: [String: Tensor<Float>] = [:]
         var optimizerState: [String: Tensor<Float>] = [:]
         for (name, entry) in file.tensors {
             guard let tensor = Tensor<Float>(safeTensorsEntry: entry) else {
-                throw CheckpointError(path: path, message: "tensor '\(name)' has unsupported type \(entry.dtype.rawValue)")
+                throw fail("tensor '\(name)' has unsupported type \(entry.dtype.rawValue), expected F32")
             }
             if name.hasPrefix(modelPrefix) {
                 parameters[String(name.dropFirst(modelPrefix.count))] = tensor
             } else if name.hasPrefix(optimizerPrefix) {
                 optimizerState[String(name.dropFirst(optimizerPrefix.count))] = tensor
             } else {
-                throw CheckpointError(path: path, message: "unexpected tensor '\(name)'")
+                throw fail("unexpected tensor '\(name)' (checkpoint tensors are named model.* or optimizer.*)")
             }
         }
         do {
             try session.model.loadParameters(parameters)
         } catch {
-            throw CheckpointError(path: path, message: error.description)
+            throw fail(error.description)
         }
         let shapes = Dictionary(uniqueKeysWithValues: session.model.parameters.map { ($0.name, $0.value.shape) })
         for (key, value) in optimizerState {
-            let owner = String(key.split(separator: ".").dropLast().joined(separator: "."))
+            let owner = String(key.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: "."))
             guard shapes[owner] == value.shape else {
-                throw CheckpointError(path: path, message: "optimizer state '\(key)' does not match a parameter")
+                throw fail("optimizer state '\(key)' of shape \(value.shape) does not match a parameter")
             }
         }
         session.optimizer.restore(state: optimizerState, stepCount: header.optimizerSteps)
@@ -110,6 +135,107 @@ extension TrainingSession {
         session.bestValidationLoss = header.bestValidationLoss ?? .infinity
         session.epochsWithoutImprovement = header.epochsWithoutImprovement
         return session
+    }
+
+    /// Bounds on what a checkpoint may describe: far above any network this library trains on a CPU,
+    /// far below sizes whose arithmetic could overflow.
+    static let maximumLayerWidth = 1 << 20
+    static let maximumInputSize = 1 << 24
+    static let maximumHiddenLayers = 1024
+    static let maximumMixtureComponents = 1 << 16
+    static let maximumCount = 1 << 53
+
+    /// The names and shapes of the parameters of the network `spec` describes, as
+    /// ``NetworkSpecification/makeModel(generator:)`` builds it (per hidden layer a Dense layer, a Dense
+    /// layer and a PReLU, or a Maxout layer; then the output Dense layer), or nil when its sizes are out
+    /// of bounds. Computed without allocating the network.
+    static func parameterShapes(of spec: NetworkSpecification) -> [(name: String, shape: [Int])]? {
+        guard let outputs = outputSize(of: spec), let unit = spec.hiddenUnit else { return nil }
+        var shapes: [(name: String, shape: [Int])] = []
+        var width = spec.inputSize
+        var index = 0
+        func dense(_ size: Int) {
+            shapes.append(("\(index).weight", [size, width]))
+            shapes.append(("\(index).bias", [size]))
+            index += 1
+        }
+        for size in spec.hiddenSizes {
+            switch unit {
+            case .activation:
+                dense(size)
+            case .parametricReLU:
+                dense(size)
+                shapes.append(("\(index).slope", [size]))
+                index += 1
+            case .maxout(let pieces):
+                guard case let (units, false) = size.multipliedReportingOverflow(by: pieces), units <= maximumLayerWidth * 64 else {
+                    return nil
+                }
+                dense(units)
+            }
+            width = size
+        }
+        dense(outputs)
+        return shapes
+    }
+
+    /// The output layer's width, or nil when it is out of bounds.
+    static func outputSize(of spec: NetworkSpecification) -> Int? {
+        if case .mixtureDensity(let k) = spec.output, !(1...maximumMixtureComponents).contains(k) { return nil }
+        guard (1...maximumLayerWidth).contains(spec.targetSize) else { return nil }
+        let size = spec.output.outputSize(targetSize: spec.targetSize)   // at most 2^16 * (1 + 2^21): no overflow
+        return (1...Int(UInt32.max)).contains(size) ? size : nil
+    }
+
+    /// What is wrong with a decoded checkpoint description, checked before anything is allocated; nil when valid.
+    static func checkpointProblem(_ header: CheckpointHeader) -> String? {
+        let spec = header.specification
+        guard (1...maximumInputSize).contains(spec.inputSize) else {
+            return "the network description is invalid: input size \(spec.inputSize) is outside 1...\(maximumInputSize)"
+        }
+        guard spec.hiddenSizes.count <= maximumHiddenLayers,
+              spec.hiddenSizes.allSatisfy({ (1...maximumLayerWidth).contains($0) }) else {
+            return "the network description is invalid: hidden sizes must be at most \(maximumHiddenLayers) layers of 1...\(maximumLayerWidth) units"
+        }
+        guard spec.hiddenUnit != nil else {
+            return "the network description is invalid: unknown activation '\(spec.activation)'"
+        }
+        guard outputSize(of: spec) != nil else {
+            return "the network description is invalid: output \(spec.output) with target size \(spec.targetSize) is out of range"
+        }
+        let options = header.options
+        guard options.epochs >= 0, options.batchSize >= 1,
+              options.learningRate.isFinite, options.learningRate >= 0,
+              options.weightDecay.isFinite, options.weightDecay >= 0,
+              options.gradientClipNorm.map({ $0.isFinite && $0 > 0 }) ?? true,
+              options.earlyStoppingPatience.map({ $0 >= 0 }) ?? true,
+              isValid(options.schedule, depth: 0)
+        else {
+            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping or patience out of range)"
+        }
+        let counts = [header.epoch, header.step, header.optimizerSteps, header.epochsWithoutImprovement]
+        guard counts.allSatisfy({ (0...maximumCount).contains($0) }) else {
+            return "the progress counters are invalid: epoch \(header.epoch), step \(header.step), optimizer steps \(header.optimizerSteps)"
+        }
+        if let standardizer = header.standardizer {
+            guard standardizer.mean.count == spec.inputSize, standardizer.standardDeviation.count == spec.inputSize,
+                  standardizer.mean.allSatisfy(\.isFinite),
+                  standardizer.standardDeviation.allSatisfy({ $0.isFinite && $0 != 0 })
+            else {
+                return "the feature standardizer is invalid: it must hold \(spec.inputSize) finite means and non-zero deviations"
+            }
+        }
+        return nil
+    }
+
+    static func isValid(_ schedule: LearningRateSchedule, depth: Int) -> Bool {
+        guard depth < 16 else { return false }
+        switch schedule {
+        case .constant: return true
+        case .step(let interval, let factor): return interval >= 1 && factor.isFinite && factor >= 0
+        case .cosine(let totalSteps, let minimum): return totalSteps >= 0 && minimum.isFinite && minimum >= 0
+        case .warmup(let steps, let then): return (0...maximumCount).contains(steps) && isValid(then, depth: depth + 1)
+        }
     }
 }
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in fuzz/ (with AddressSanitizer) and runs each for a bounded time on
+# its committed seed corpus. Usage: scripts/fuzz.sh [seconds-per-target] [target...]
+# Findings (crash-*, oom-*, timeout-* files) are written to fuzz/artifacts/<target>/; new inputs
+# the fuzzer finds go to a scratch corpus under .build-fuzz/, not the committed seeds.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds="${1:-60}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSV FuzzSafeTensors FuzzCheckpoint); fi
+
+swift build -c release --scratch-path ../.build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address
+bin="$(swift build -c release --scratch-path ../.build-fuzz --show-bin-path)"
+
+status=0
+for target in "${targets[@]}"; do
+    seeds="corpus/${target#Fuzz}"
+    work="../.build-fuzz/corpus/$target"
+    artifacts="artifacts/$target"
+    mkdir -p "$work" "$artifacts"
+    echo "== $target: ${seconds}s on $seeds"
+    # -rss_limit_mb catches allocations beyond an input's size; -max_len keeps inputs small.
+    if ! "$bin/$target" "$work" "$seeds" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=8192 \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" 2>"$work.log"; then
+        status=1
+        echo "   FINDING: see $artifacts/ and $work.log"
+    fi
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work.log" | sed 's/^/   /' || true
+done
+exit $status
