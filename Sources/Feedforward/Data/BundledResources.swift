@@ -23,7 +23,6 @@ enum BundledResources {
         if let executable = Bundle.main.executableURL { bases.append(executable.deletingLastPathComponent()) }
         if let resources = Bundle.main.resourceURL { bases.append(resources) }
         bases.append(URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent())
-        for bundle in Bundle.allBundles { bases.append(bundle.bundleURL.deletingLastPathComponent()) }
         for base in bases {
             roots.append(base.appendingPathComponent(bundleName + ".resources"))
             roots.append(base.appendingPathComponent(bundleName + ".bundle"))
