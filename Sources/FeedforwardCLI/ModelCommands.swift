@@ -14,8 +14,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Which split to evaluate: test, validation or train.")
     var split = "test"
 
-    @Option(help: "The fraction of training data held out for validation (as in training).")
-    var validationFraction = 0.1
+    @Option(help: "The fraction of training data held out for validation (default: the one the model was trained with).")
+    var validationFraction: Double?
 
     @Flag(help: "Print the metrics as one JSON object on the last line of standard output.")
     var json = false
@@ -24,12 +24,17 @@ struct Evaluate: ParsableCommand {
         guard ["test", "validation", "train"].contains(split) else {
             throw ValidationError("--split must be test, validation or train, got '\(split)'")
         }
+        if let validationFraction, !(0..<1).contains(validationFraction) {
+            throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
-            let splits = try DataSplits.load(try data.source(), validationFraction: validationFraction, seed: session.options.seed)
+            let splits = try DataSplits.load(
+                try data.source(), validationFraction: validationFraction ?? session.options.validationFraction,
+                seed: session.options.seed)
             let chosen: SupervisedDataset
             switch split {
             case "train": chosen = splits.training

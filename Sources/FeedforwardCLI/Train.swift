@@ -36,6 +36,9 @@ struct Train: ParsableCommand {
     @Option(help: "Examples per minibatch.")
     var batchSize = 128
 
+    @Flag(help: "Skip each epoch's last minibatch when it is smaller than --batch-size.")
+    var dropLast = false
+
     @Option(help: "The number of epochs (with --resume: the total, counting those already done).")
     var epochs = 30
 
@@ -51,8 +54,8 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products and large element-wise work (default: all cores).")
     var threads: Int?
 
-    @Option(help: "The fraction of the training data held out for validation.")
-    var validationFraction = 0.1
+    @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping).")
+    var validationFraction: Double?
 
     @Option(help: "Stop when the validation loss has not improved for this many epochs.")
     var earlyStopping: Int?
@@ -80,7 +83,12 @@ struct Train: ParsableCommand {
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative, got \(epochs)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
-        guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)") }
+        if let validationFraction, !(0..<1).contains(validationFraction) {
+            throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
+        }
+        if earlyStopping != nil && validationFraction == 0 {
+            throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0")
+        }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1, got \(earlyStopping)") }
@@ -106,10 +114,14 @@ struct Train: ParsableCommand {
             if let resume {
                 session = try TrainingSession.load(from: URL(fileURLWithPath: resume))
                 session.options.epochs = epochs
-                splits = try DataSplits.load(try data.source(), validationFraction: validationFraction, seed: session.options.seed)
+                if let validationFraction, validationFraction != session.options.validationFraction {
+                    throw ValidationError("--validation-fraction \(validationFraction) differs from the checkpoint's \(session.options.validationFraction); resuming keeps the split of the first run")
+                }
+                splits = try DataSplits.load(
+                    try data.source(), validationFraction: session.options.validationFraction, seed: session.options.seed)
                 try session.validate(splits.training)
             } else {
-                splits = try DataSplits.load(try data.source(), validationFraction: validationFraction, seed: seed)
+                splits = try DataSplits.load(try data.source(), validationFraction: heldOutFraction, seed: seed)
                 session = try makeSession(splits)
             }
             let source = try data.source()
@@ -156,6 +168,12 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The validation fraction: as given, else none (the whole training split trains, as in the
+    /// reference PyTorch recipe), or 0.1 when early stopping needs a validation loss.
+    var heldOutFraction: Double {
+        validationFraction ?? (earlyStopping == nil ? 0 : 0.1)
+    }
+
     func makeSession(_ splits: DataSplits) throws -> TrainingSession {
         let classifying: Bool
         let targetSize: Int
@@ -173,9 +191,10 @@ struct Train: ParsableCommand {
         var options = TrainingOptions()
         options.epochs = epochs
         options.batchSize = batchSize
+        options.dropsLastPartialBatch = dropLast
         options.optimizer = optimizer
         options.learningRate = learningRate
-        let stepsPerEpoch = (splits.training.count + batchSize - 1) / batchSize
+        let stepsPerEpoch = dropLast ? splits.training.count / batchSize : (splits.training.count + batchSize - 1) / batchSize
         guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, epochs * stepsPerEpoch)) else {
             throw ValidationError("unknown --schedule '\(schedule)': use constant, step:INTERVAL:FACTOR, cosine[:MINIMUM] or warmup:STEPS[:SCHEDULE]")
         }
@@ -184,6 +203,7 @@ struct Train: ParsableCommand {
         options.gradientClipNorm = clipNorm
         options.seed = seed
         options.earlyStoppingPatience = earlyStopping
+        options.validationFraction = heldOutFraction
         let specification = NetworkSpecification(
             inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), hiddenUnit: activation,
             output: unit, targetSize: targetSize)

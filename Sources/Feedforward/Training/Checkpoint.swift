@@ -209,9 +209,10 @@ extension TrainingSession {
               options.weightDecay.isFinite, options.weightDecay >= 0,
               options.gradientClipNorm.map({ $0.isFinite && $0 > 0 }) ?? true,
               options.earlyStoppingPatience.map({ $0 >= 0 }) ?? true,
+              (0..<1).contains(options.validationFraction),
               isValid(options.schedule, depth: 0)
         else {
-            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping or patience out of range)"
+            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping, patience or validation fraction out of range)"
         }
         let counts = [header.epoch, header.step, header.optimizerSteps, header.epochsWithoutImprovement]
         guard counts.allSatisfy({ (0...maximumCount).contains($0) }) else {

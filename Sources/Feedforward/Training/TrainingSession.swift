@@ -31,8 +31,31 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var seed: UInt64 = 0
     /// Training stops when the validation loss has not improved for this many epochs, when set.
     public var earlyStoppingPatience: Int?
+    /// The fraction of the training data held out for validation (with ``seed``, it fixes the split,
+    /// so resuming and evaluating use the same one).
+    public var validationFraction = 0.0
+    /// Whether an epoch skips the last minibatch when it would be smaller than ``batchSize``
+    /// (PyTorch's `drop_last`).
+    public var dropsLastPartialBatch = false
 
     public init() {}
+
+    /// Decodes options, taking the defaults for keys that checkpoints written before they existed lack.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = TrainingOptions()
+        epochs = try container.decodeIfPresent(Int.self, forKey: .epochs) ?? defaults.epochs
+        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        optimizer = try container.decodeIfPresent(OptimizerChoice.self, forKey: .optimizer) ?? defaults.optimizer
+        learningRate = try container.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
+        schedule = try container.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? defaults.schedule
+        weightDecay = try container.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
+        gradientClipNorm = try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        earlyStoppingPatience = try container.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
+        validationFraction = try container.decodeIfPresent(Double.self, forKey: .validationFraction) ?? defaults.validationFraction
+        dropsLastPartialBatch = try container.decodeIfPresent(Bool.self, forKey: .dropsLastPartialBatch) ?? defaults.dropsLastPartialBatch
+    }
 }
 
 /// The figures of one epoch, as written to the JSON Lines log.
@@ -150,9 +173,14 @@ public struct TrainingSession: Sendable {
         progress: ((BatchProgress) -> Void)? = nil
     ) throws -> EpochRecord {
         try validate(training)
+        if options.dropsLastPartialBatch && training.count < options.batchSize {
+            throw TrainingError.incompatibleData(
+                "the training data has \(training.count) examples, fewer than one batch of \(options.batchSize) with the last partial batch dropped")
+        }
         let start = Date()
         let batches = Minibatching.shuffledBatches(
-            of: Array(0..<training.count), batchSize: options.batchSize, using: &generator)
+            of: Array(0..<training.count), batchSize: options.batchSize,
+            dropLast: options.dropsLastPartialBatch, using: &generator)
         var lossSum = 0.0
         var seen = 0
         for (index, batch) in batches.enumerated() {

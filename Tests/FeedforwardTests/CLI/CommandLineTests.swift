@@ -52,7 +52,7 @@ enum FeedforwardExecutable {
         for name in ["train", "evaluate", "predict", "info"] { #expect(top.output.contains(name)) }
         let train = try FeedforwardExecutable.run(["train", "--help"])
         for option in ["--dataset", "--label-column", "--hidden", "--activation", "--output", "--optimizer", "--learning-rate",
-                       "--schedule", "--batch-size", "--epochs", "--weight-decay", "--seed", "--threads", "--save",
+                       "--schedule", "--batch-size", "--drop-last", "--epochs", "--validation-fraction", "--early-stopping", "--weight-decay", "--seed", "--threads", "--save",
                        "--resume", "--plot", "--json"] {
             #expect(train.output.contains(option), "train --help lacks \(option)")
         }
@@ -65,6 +65,8 @@ enum FeedforwardExecutable {
         (["train", "--dataset", "imagenet"], "imagenet"),
         (["train", "--dataset", "csv:/nonexistent/file.csv"], "nonexistent"),
         (["train", "--schedule", "step:0:1", "--dataset", "xor", "--epochs", "1"], "schedule"),
+        (["train", "--validation-fraction", "1.5"], "validation-fraction"),
+        (["train", "--early-stopping", "2", "--validation-fraction", "0"], "early-stopping"),
         (["info", "/nonexistent/model.ckpt"], "nonexistent"),
         (["evaluate", "--model", "/nonexistent/model.ckpt"], "nonexistent"),
     ])

@@ -59,6 +59,38 @@ import Testing
         #expect(resumed.generator == straight.generator)
     }
 
+    @Test func dropLastSkipsThePartialBatch() throws {
+        let data = Self.blobs(count: 70, seed: 4)
+        var keeping = Self.session(epochs: 1)
+        try keeping.trainEpoch(on: data)
+        var dropping = Self.session(epochs: 1)
+        dropping.options.dropsLastPartialBatch = true
+        try dropping.trainEpoch(on: data)
+        #expect(keeping.step == 5 && dropping.step == 4)
+
+        var tooFew = Self.session(epochs: 1)
+        tooFew.options.dropsLastPartialBatch = true
+        #expect(throws: TrainingError.self) { try tooFew.trainEpoch(on: Self.blobs(count: 10, seed: 5)) }
+    }
+
+    @Test func checkpointKeepsTheSplitAndBatchingOptions() throws {
+        var session = Self.session(epochs: 1)
+        session.options.validationFraction = 0.25
+        session.options.dropsLastPartialBatch = true
+        let url = Self.temporaryFile("options.ckpt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try session.save(to: url)
+        let loaded = try TrainingSession.load(from: url)
+        #expect(loaded.options == session.options)
+    }
+
+    @Test func optionsWithoutNewerKeysDecodeWithDefaults() throws {
+        let json = #"{"batchSize":16,"epochs":3,"learningRate":0.1,"optimizer":"adam","schedule":{"constant":{}},"seed":9,"weightDecay":0}"#
+        let options = try JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8))
+        #expect(options.epochs == 3 && options.optimizer == .adam && options.seed == 9)
+        #expect(options.validationFraction == 0 && !options.dropsLastPartialBatch && options.earlyStoppingPatience == nil)
+    }
+
     @Test func divergingLearningRateStopsWithClearError() throws {
         let data = Self.blobs(count: 64, seed: 4)
         var session = Self.session(epochs: 50)
