@@ -18,7 +18,9 @@ for kind in "${kinds[@]}"; do
     swift build --build-tests --sanitize="$kind" --scratch-path "$scratch"
     built=$(date +%s)
     echo "== swift test --sanitize=$kind"
-    # Stop at the first report, so a finding fails the run rather than scrolling past.
+    # Stop at the first report, so a finding fails the run rather than scrolling past. The buffer pool
+    # is off so that each tensor buffer is freed when its tensor dies and ASan sees any later use.
+    FEEDFORWARD_BUFFER_POOL=off \
     ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}" \
     LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt}" \
     TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" \

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The heap buffer behind a ``Tensor``: a fixed number of contiguous, 64-byte aligned elements.
@@ -9,13 +10,13 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline let base: UnsafeMutablePointer<Scalar>
     @usableFromInline let count: Int
 
-    /// Allocates `count` uninitialised elements.
+    /// Allocates `count` uninitialised elements, reusing a released buffer of the same size when the
+    /// ``BufferPool`` holds one.
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
-        base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+        let byteCount = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        base = BufferPool.take(byteCount: byteCount).bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
         TensorMemory.allocated(count * MemoryLayout<Scalar>.stride)
     }
 
@@ -48,7 +49,85 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     deinit {
         TensorMemory.released(count * MemoryLayout<Scalar>.stride)
-        UnsafeMutableRawPointer(base).deallocate()
+        BufferPool.give(UnsafeMutableRawPointer(base), byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
+    }
+}
+
+/// Released tensor buffers kept for reuse, by exact byte size.
+///
+/// A training step produces tensors of the same shapes every time (activations, gradients,
+/// temporaries), so after the first step they are served from here and a step asks the system for
+/// no new memory: no allocator calls, no fresh pages to fault in. The pool holds at most
+/// ``capacityBytes``; buffers beyond that go back to the system. Setting the environment variable
+/// `FEEDFORWARD_BUFFER_POOL=off` turns it off (the sanitizer runs do, so that every buffer's
+/// use-after-free is seen).
+public enum BufferPool {
+    /// The most bytes the pool keeps (the default, 256 MiB, holds a few steps' worth of a large MLP).
+    public static var capacityBytes: Int {
+        get { state.withLock { $0.capacity } }
+        set { state.withLock { $0.capacity = newValue; $0.trim() } }
+    }
+
+    /// Whether released buffers are kept for reuse (`FEEDFORWARD_BUFFER_POOL=off` turns it off).
+    public static var isEnabled: Bool { state.withLock { $0.enabled } }
+
+    /// Buffers of `byteCount` bytes obtained from the system since the process started (the pool's
+    /// misses for that size).
+    public static func systemAllocations(ofByteCount byteCount: Int) -> Int {
+        state.withLock { $0.misses[byteCount, default: 0] }
+    }
+
+    /// Bytes held by the pool now, not in use by any tensor.
+    public static var retainedBytes: Int { state.withLock { $0.retained } }
+
+    /// Returns every retained buffer to the system.
+    public static func drain() { state.withLock { $0.trim(to: 0) } }
+
+    struct State: ~Copyable {
+        /// Addresses of free buffers by byte size (stored as integers, which cross the lock as
+        /// sendable values).
+        var buffers: [Int: [UInt]] = [:]
+        var misses: [Int: Int] = [:]
+        var retained = 0
+        var capacity = 256 << 20
+        let enabled: Bool
+
+        mutating func trim(to limit: Int? = nil) {
+            let limit = limit ?? capacity
+            while retained > limit, let size = buffers.keys.max() {
+                let address = buffers[size]!.removeLast()
+                if buffers[size]!.isEmpty { buffers[size] = nil }
+                retained -= size
+                UnsafeMutableRawPointer(bitPattern: address)!.deallocate()
+            }
+        }
+    }
+
+    static let state = Mutex(State(enabled: ProcessInfo.processInfo.environment["FEEDFORWARD_BUFFER_POOL"] != "off"))
+
+    static func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        let reused: UInt? = state.withLock { pool in
+            guard let address = pool.buffers[byteCount]?.popLast() else {
+                pool.misses[byteCount, default: 0] += 1
+                return nil
+            }
+            if pool.buffers[byteCount]!.isEmpty { pool.buffers[byteCount] = nil }
+            pool.retained -= byteCount
+            return address
+        }
+        if let reused { return UnsafeMutableRawPointer(bitPattern: reused)! }
+        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+    }
+
+    static func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        let address = UInt(bitPattern: pointer)
+        let kept = state.withLock { pool in
+            guard pool.enabled, pool.retained + byteCount <= pool.capacity else { return false }
+            pool.buffers[byteCount, default: []].append(address)
+            pool.retained += byteCount
+            return true
+        }
+        if !kept { pointer.deallocate() }
     }
 }
 

@@ -67,4 +67,30 @@ import Testing
         #expect(snapshot.parameters.map(\.value.scalars) != model.parameters.map(\.value.scalars))
         #expect(Self.storages(snapshot) != Self.storages(model))
     }
+
+    /// After the first steps, a training step takes every buffer of its gradients and activations
+    /// from the ``BufferPool``: it asks the system for no new memory. Unusual sizes keep tests that
+    /// run at the same time from taking these buffers.
+    @Test(.enabled(if: BufferPool.isEnabled)) func stepsAfterTheFirstAllocateNoNewMemory() {
+        let capacity = BufferPool.capacityBytes
+        BufferPool.capacityBytes = Int.max
+        defer { BufferPool.capacityBytes = capacity }
+        var generator = SeededRandomNumberGenerator(seed: 3)
+        var model = NetworkSpecification(inputSize: 37, hiddenSizes: [53, 29], activation: .relu, output: .softmax, targetSize: 7)
+            .makeModel(generator: &generator)
+        let x = Tensor<Float>.randomNormal(shape: [19, 37], using: &generator)
+        let labels = (0..<19).map { $0 % 7 }
+        var optimizer = SGD<Float>(learningRate: 0.05, momentum: 0.9)
+        func step() {
+            let (_, gradients) = valueWithGradient(at: model) { crossEntropy(logits: $0(x), labels: labels) }
+            optimizer.update(&model, along: gradients)
+        }
+        let float = MemoryLayout<Float>.stride
+        let sizes = [53 * 37, 29 * 53, 19 * 53, 19 * 29].map { $0 * float }
+        for _ in 0..<2 { step() }
+        let before = sizes.map { BufferPool.systemAllocations(ofByteCount: $0) }
+        #expect(before.allSatisfy { $0 > 0 })
+        for _ in 0..<5 { step() }
+        #expect(sizes.map { BufferPool.systemAllocations(ofByteCount: $0) } == before)
+    }
 }
