@@ -6,9 +6,49 @@ import Foundation
 //  - a gradient with respect to all six parameter tensors (valueWithGradient at the model);
 //  - a Hessian-vector product by reverse-over-reverse, Hv = ∇_p(∇_p L · v): an inner
 //    valueWithGradient at the model nested in an outer one;
-//  - the same step's matrix products alone (forward 3, dW 3, dX 2), the floor for a gradient;
+//  - the same step's matrix products alone (forward 3, dW 3, dX 2), the floor for a gradient, and
+//    the 14 further products an HVP needs, the floor for an HVP;
 //  - recording overhead per operation: a chain of tiny operations on 1-element tensors, with and
 //    without an input that takes part in differentiation.
+
+/// The matrix products a Hessian-vector product needs beyond the gradient's eight, for the MLP
+/// 784-256-256-10 at batch 128. Written as the tangents of forward over reverse (reverse over reverse
+/// needs the same products): per layer, the forward tangent `dz = dx·Wᵀ + x·dWᵀ` and the tangents of
+/// the two backward products, `d(∇W) = dgᵀ·x + gᵀ·dx` and `d(∇x) = dg·W + g·dW`. The first layer's
+/// input is data (no tangent, no input gradient), which leaves 2 + 6 + 6 products. Together with the
+/// gradient's products, their time is the floor for an HVP at the speed of its GEMMs.
+struct HessianVectorProductExtraProducts {
+    private let products: [() -> Tensor<Float>]
+
+    init(batch: Int = 128, sizes: [Int] = [784, 256, 256, 10]) {
+        var generator = SeededRandomNumberGenerator(seed: 8)
+        func random(_ shape: [Int]) -> Tensor<Float> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
+        }
+        var products: [() -> Tensor<Float>] = []
+        for layer in 0..<(sizes.count - 1) {
+            let (fanIn, fanOut) = (sizes[layer], sizes[layer + 1])
+            let x = random([batch, fanIn]), w = random([fanOut, fanIn]), g = random([batch, fanOut])
+            products.append { matmul(x, w, transposeB: true) }               // x·dWᵀ
+            products.append { matmul(g, x, transposeA: true) }               // dgᵀ·x
+            if layer > 0 {
+                products.append { matmul(x, w, transposeB: true) }           // dx·Wᵀ
+                products.append { matmul(g, x, transposeA: true) }           // gᵀ·dx
+                products.append { matmul(g, w) }                             // dg·W
+                products.append { matmul(g, w) }                             // g·dW
+            }
+        }
+        self.products = products
+    }
+
+    /// The number of products (14 for the 784-256-256-10 MLP).
+    var count: Int { products.count }
+
+    /// Median seconds of running all the products once.
+    func seconds() -> Double {
+        medianSecondsPerCall(samples: 15, sampleSeconds: 0.05) { for product in products { _ = product() } }
+    }
+}
 
 func mlpBatch() -> (features: Tensor<Float>, labels: [Int], source: String) {
     if let data = try? FashionMNIST.load() {
@@ -82,6 +122,8 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
     let hvpSeconds = medianSecondsPerCall(samples: 15, sampleSeconds: 0.25) { _ = hessianVectorProduct(model) }
     let products = StepProducts()
     let gemmSeconds = products.seconds()
+    let extraProducts = HessianVectorProductExtraProducts()
+    let hvpGemmSeconds = gemmSeconds + extraProducts.seconds()
 
     // Check, in Float64 as hvp.py: Hv against a central difference of gradients with a step small
     // enough not to cross a ReLU kink.
@@ -112,6 +154,8 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
         "data": source, "grad_ms": gradientSeconds * 1e3, "hvp_rev_over_rev_ms": hvpSeconds * 1e3,
         "ratio_rr_to_grad": hvpSeconds / gradientSeconds, "gemm_step_ms": gemmSeconds * 1e3,
         "ratio_grad_to_gemms": gradientSeconds / gemmSeconds,
+        "hvp_gemm_ms": hvpGemmSeconds * 1e3, "hvp_gemm_count": 8 + extraProducts.count,
+        "ratio_hvp_to_its_gemms": hvpSeconds / hvpGemmSeconds, "gemm_floor_hvp_to_grad": hvpGemmSeconds / gemmSeconds,
         "relerr_hvp_vs_fd_f64": relativeError,
         "op_untracked_us": untrackedOp * 1e6, "op_tracked_us": trackedOp * 1e6,
         "recording_overhead_us_per_op": (trackedOp - untrackedOp) * 1e6,
@@ -130,6 +174,8 @@ func autodiffBenchmark(_ arguments: [String]) {
     print(String(format: "gradient %.3f ms; Hessian-vector product (reverse over reverse) %.3f ms; HVP/gradient %.2fx",
                  d("grad_ms"), d("hvp_rev_over_rev_ms"), d("ratio_rr_to_grad")))
     print(String(format: "the step's 8 GEMMs alone %.3f ms; gradient/GEMMs %.2fx", d("gemm_step_ms"), d("ratio_grad_to_gemms")))
+    print(String(format: "the HVP's %d GEMMs alone %.3f ms; HVP/its GEMMs %.2fx; GEMM floor of HVP/gradient %.2fx",
+                 result["hvp_gemm_count"] as! Int, d("hvp_gemm_ms"), d("ratio_hvp_to_its_gemms"), d("gemm_floor_hvp_to_grad")))
     print(String(format: "check: HVP vs central difference of gradients (Float64, eps 1e-7): relative error %.2e", d("relerr_hvp_vs_fd_f64")))
     print(String(format: "1-element multiply: untracked %.3f µs, tracked %.3f µs (recording overhead %.3f µs/op); with backward %.3f µs/op",
                  d("op_untracked_us"), d("op_tracked_us"), d("recording_overhead_us_per_op"), d("op_forward_and_backward_us")))
@@ -153,7 +199,8 @@ func allBenchmarks(_ arguments: [String]) {
     let autodiff = runAutodiffBenchmark()
     for (label, key, format) in [
         ("MLP gradient (ms)", "grad_ms", "%.3f"), ("MLP Hessian-vector product (ms)", "hvp_rev_over_rev_ms", "%.3f"),
-        ("HVP / gradient", "ratio_rr_to_grad", "%.2f"), ("gradient / its GEMMs", "ratio_grad_to_gemms", "%.2f"),
+        ("HVP / gradient", "ratio_rr_to_grad", "%.2f"), ("HVP / gradient if both ran at GEMM speed", "gemm_floor_hvp_to_grad", "%.2f"),
+        ("gradient / its GEMMs", "ratio_grad_to_gemms", "%.2f"), ("HVP / its GEMMs", "ratio_hvp_to_its_gemms", "%.2f"),
         ("recording overhead (µs/op)", "recording_overhead_us_per_op", "%.3f"),
     ] {
         rows.append((label, String(format: format, autodiff[key] as! Double)))
