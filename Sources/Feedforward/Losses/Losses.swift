@@ -72,6 +72,7 @@ public func binaryCrossEntropy<S>(logits: Tensor<S>, labels: Tensor<S>, reductio
 /// - Parameters:
 ///   - classWeights: optional weight per class; with `.mean`, the weighted mean (as PyTorch).
 ///   - labelSmoothing: ε mixes the one-hot target with the uniform distribution: `(1-ε)·p + ε/K`.
+///     With class weights, each class's share is weighted by that class's weight (as PyTorch).
 public func crossEntropy<S>(
     logits: Tensor<S>, labels: [Int], classWeights: Tensor<S>? = nil, labelSmoothing: S = 0,
     reduction: Reduction = .mean
@@ -79,16 +80,24 @@ public func crossEntropy<S>(
     precondition(logits.rank == 2 && logits.shape[0] == labels.count, "crossEntropy: logits \(logits.shape) for \(labels.count) labels")
     precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "crossEntropy: label smoothing \(labelSmoothing) must be in [0, 1]")
     let classCount = logits.shape[1]
-    var targets: Tensor<S> = oneHot(labels, classCount: classCount)
-    if labelSmoothing > 0 {
-        targets = targets * (1 - labelSmoothing) + labelSmoothing / S(classCount)
+    let logProbabilities = logSoftmax(logits, alongAxis: 1)
+    let oneHotTargets: Tensor<S> = oneHot(labels, classCount: classCount)
+    guard let classWeights else {
+        let targets = labelSmoothing > 0
+            ? oneHotTargets * (1 - labelSmoothing) + labelSmoothing / S(classCount) : oneHotTargets
+        return (-(targets * logProbabilities).sum(alongAxes: [1])).reduced(by: reduction)
     }
-    var perExample = -(targets * logSoftmax(logits, alongAxis: 1)).sum(alongAxes: [1])
-    guard let classWeights else { return perExample.reduced(by: reduction) }
     precondition(classWeights.shape == [classCount], "crossEntropy: class weights \(classWeights.shape) for \(classCount) classes")
-    let weights = classWeights.detached().gatheringRows(labels)
-    perExample = perExample * weights
-    return reduction == .mean ? perExample.sum() / weights.sum() : perExample.reduced(by: reduction)
+    // As PyTorch: the label's term is weighted by the label's class, each class's smoothing term by
+    // its own class, and the mean divides by the sum of the labels' weights.
+    let weights = classWeights.detached()
+    let labelWeights = weights.gatheringRows(labels)
+    var perExample = -(oneHotTargets * logProbabilities).sum(alongAxes: [1]) * labelWeights
+    if labelSmoothing > 0 {
+        let smoothing = -(logProbabilities * weights).sum(alongAxes: [1])
+        perExample = perExample * (1 - labelSmoothing) + smoothing * (labelSmoothing / S(classCount))
+    }
+    return reduction == .mean ? perExample.sum() / labelWeights.sum() : perExample.reduced(by: reduction)
 }
 
 /// Cross-entropy against target distributions `[batch, classes]` (soft labels).

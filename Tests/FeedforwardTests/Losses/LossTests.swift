@@ -118,6 +118,21 @@ func approximatelyEqual(_ tensor: Tensor<Double>, _ expected: [Double], toleranc
         }
         expectReductions(smoothed) { crossEntropy(logits: logits, labels: labels, labelSmoothing: epsilon, reduction: $0) }
 
+        // Both: (1-ε)·w_y·(-log q_y) + ε/K·Σ_c w_c·(-log q_c), the mean over Σ w_y. The literals are
+        // what PyTorch 2.15's F.cross_entropy(weight=w, label_smoothing=0.2) gives for these logits.
+        let weightedSmoothed = labels.enumerated().map { i, label in
+            0.8 * weights[label] * -logQ[i][label] + 0.2 / 3 * (0..<3).map { c in weights[c] * -logQ[i][c] }.reduce(0, +)
+        }
+        let torchPerExample = [0.9846761041978991, 0.6014133672160101, 0.6325639094743027, 0.8068230061360646]
+        #expect(approximatelyEqual(Tensor(weightedSmoothed), torchPerExample))
+        func weightedAndSmoothed(_ reduction: Reduction) -> Tensor<Double> {
+            crossEntropy(logits: logits, labels: labels, classWeights: weightTensor, labelSmoothing: 0.2, reduction: reduction)
+        }
+        #expect(approximatelyEqual(weightedAndSmoothed(.none), weightedSmoothed))
+        #expect(approximatelyEqual(weightedAndSmoothed(.sum), [3.025476387024277]))
+        #expect(approximatelyEqual(weightedAndSmoothed(.mean), [0.7563690967560692]))
+        #expect(approximatelyEqual(weightedAndSmoothed(.mean), [weightedSmoothed.reduce(0, +) / weightSum]))
+
         // Soft labels.
         let probabilities: Tensor<Double> = [[0.2, 0.7, 0.1], [0, 0, 1], [0.25, 0.5, 0.25], [0.5, 0.25, 0.25]]
         let soft = zip(rows(probabilities), logQ).map { p, l in -zip(p, l).map(*).reduce(0, +) }
