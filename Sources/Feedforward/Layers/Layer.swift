@@ -61,6 +61,8 @@ public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
     /// The stored tensor is not floating-point (an integer or BOOL dtype such as `I64`).
     case unsupportedDataType(name: String, dtype: String)
+    /// The file holds tensors the model has no parameter for (a strict load refuses them).
+    case unexpected(names: [String])
 
     public var description: String {
         switch self {
@@ -69,6 +71,10 @@ public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
             return "parameter '\(name)' has shape \(actual), the model needs \(expected)"
         case .unsupportedDataType(let name, let dtype):
             return "parameter '\(name)' is stored as \(dtype), not a floating-point type"
+        case .unexpected(let names):
+            let listed = names.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            return "the file holds \(names.count) tensor(s) the model has no parameter for: \(listed)\(names.count > 5 ? ", …" : "")"
+                + " (load with strict: false to ignore them)"
         }
     }
 }

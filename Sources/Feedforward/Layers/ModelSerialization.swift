@@ -62,17 +62,24 @@ extension Layer {
     /// Replaces every parameter with the tensor of the same name in the safetensors file at `url`.
     ///
     /// Every parameter must be present with its shape and a floating-point dtype; otherwise nothing
-    /// is changed. Tensors in the file that the model does not have (optimizer state, say) are ignored.
+    /// is changed. Tensors in the file that the model does not have are an error unless `strict` is
+    /// false (as PyTorch's `load_state_dict`), which ignores them.
     /// - Throws: `DataError` if the file cannot be read or is malformed; ``ParameterLoadingError``
-    ///   naming the first parameter that is missing, has another shape or is not floating-point.
-    public mutating func loadParameters(from url: URL) throws {
+    ///   naming the first parameter that is missing, has another shape or is not floating-point, or
+    ///   the tensors the model does not have.
+    public mutating func loadParameters(from url: URL, strict: Bool = true) throws {
         let file = try SafeTensors.read(contentsOf: url)
-        try loadParameters(from: file)
+        try loadParameters(from: file, strict: strict)
     }
 
     /// Replaces every parameter with the tensor of the same name in `file` (see
     /// the URL variant).
-    public mutating func loadParameters(from file: SafeTensorsFile) throws(ParameterLoadingError) {
+    public mutating func loadParameters(from file: SafeTensorsFile, strict: Bool = true) throws(ParameterLoadingError) {
+        if strict {
+            let known = Set(parameters.map(\.name))
+            let unexpected = file.tensors.keys.filter { !known.contains($0) }.sorted()
+            guard unexpected.isEmpty else { throw .unexpected(names: unexpected) }
+        }
         var values: [String: Tensor<Scalar>] = [:]
         for (name, parameter) in parameters {
             guard let entry = file.tensors[name] else { throw .missing(name: name) }

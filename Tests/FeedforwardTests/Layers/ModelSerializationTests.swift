@@ -35,6 +35,20 @@ import Testing
         #expect(loaded(x) == model(x))
     }
 
+    @Test func extraTensorsAreRefusedUnlessNotStrict() throws {
+        let model = makeModel(Float.self, seed: 1)
+        var file = model.safeTensorsFile()
+        file.tensors["optimizer.momentum.0.weight"] = SafeTensorsEntry(shape: [4, 3], floats: Array(repeating: 0, count: 12))
+        var target = makeModel(Float.self, seed: 2)
+        let before = bitPatterns(target)
+        #expect(throws: ParameterLoadingError.unexpected(names: ["optimizer.momentum.0.weight"])) {
+            try target.loadParameters(from: file)
+        }
+        #expect(bitPatterns(target) == before)
+        try target.loadParameters(from: file, strict: false)
+        #expect(bitPatterns(target) == bitPatterns(model))
+    }
+
     @Test func doubleRoundTripAndCrossPrecision() throws {
         let dir = try TemporaryDirectory()
         let url = dir.url.appendingPathComponent("double.safetensors")
@@ -112,10 +126,11 @@ import Testing
             try Sequential<Float>.parameterDictionary(from: file)
         }
 
-        // Extra tensors (optimizer state, a step counter) are ignored.
+        // Extra tensors (optimizer state, a step counter) are refused, or ignored by a non-strict load.
         var extra = model.safeTensorsFile()
         extra.tensors["step"] = SafeTensorsEntry(dtype: .int64, shape: [], bytes: Array(repeating: 0, count: 8))
-        try target.loadParameters(from: extra)
+        #expect(throws: ParameterLoadingError.unexpected(names: ["step"])) { try target.loadParameters(from: extra) }
+        try target.loadParameters(from: extra, strict: false)
         #expect(target.parameters.map(\.value) == model.parameters.map(\.value))
 
         // A file that is not safetensors is a DataError.
