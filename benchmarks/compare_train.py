@@ -5,7 +5,7 @@ to the bars of the benchmark issue (throughput >= 1.3x PyTorch eager, peak RSS <
 >= 0.89 after 30 epochs). With --xor it also compares `feedforward-bench xor` with xor_reference.py.
 
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
-    python3 benchmarks/compare_train.py [--epochs 5] [--opt sgd|adam] [--compact-data]
+    python3 benchmarks/compare_train.py [--epochs 5] [--opt sgd|adam] [--compact-data | --session]
         [--python /tmp/torchenv/bin/python] [--impl auto|torch|numpy] [--bench PATH] [--xor] [--omp-passive] [--json]
 
 --python chooses the interpreter of the reference (one where torch is importable for PyTorch eager;
@@ -24,6 +24,7 @@ p = argparse.ArgumentParser()
 p.add_argument("--epochs", type=int, default=5)
 p.add_argument("--opt", default="sgd", choices=["sgd", "adam"])
 p.add_argument("--compact-data", action="store_true", help="Feedforward keeps the pixels as bytes")
+p.add_argument("--session", action="store_true", help="Feedforward trains through its own loop, TrainingSession")
 p.add_argument("--python", default=sys.executable)
 p.add_argument("--impl", default="auto", choices=["auto", "torch", "numpy"])
 p.add_argument("--bench", default=os.path.join(HERE, "..", ".build", "release", "feedforward-bench"))
@@ -47,6 +48,8 @@ def run_json(cmd, extra_env=None):
 ff_cmd = [args.bench, "train", "--json", "--epochs", str(args.epochs), "--optimizer", args.opt]
 if args.compact_data:
     ff_cmd.append("--compact-data")
+if args.session:
+    ff_cmd.append("--session")
 ff = run_json(ff_cmd)
 reference_env = {"OMP_WAIT_POLICY": "PASSIVE"} if args.omp_passive else None
 ref = run_json([args.python, os.path.join(HERE, "train_reference.py"), "--epochs", str(args.epochs),

@@ -124,23 +124,100 @@ struct BenchmarkData {
     }
 }
 
-func runTrainBenchmark(epochs: Int, optimizerName: String, compact: Bool, seed: UInt64 = 0, quiet: Bool) throws -> [String: Any] {
+/// Trains through the library's own loop, `TrainingSession` (with the last partial batch dropped),
+/// on Fashion-MNIST as `FashionMNIST.load()` gives it (pixels kept as bytes until a batch is read):
+/// the epoch times, the training losses and the test accuracy.
+func sessionTraining(
+    epochs: Int, optimizerName: String, seed: UInt64, quiet: Bool, specification: NetworkSpecification
+) throws -> (times: [Double], losses: [Double], testAccuracy: Double, samplesPerEpoch: Int, rssAfterSetup: Double) {
+    let images = try FashionMNIST.load()
+    let train = SupervisedDataset(images.train), test = SupervisedDataset(images.test)
+    let rssAfterSetup = residentMemoryMB().current
+    var options = TrainingOptions()
+    options.epochs = epochs
+    options.batchSize = 128
+    options.dropsLastPartialBatch = true
+    options.seed = seed
+    options.optimizer = optimizerName == "adam" ? .adam : .momentum
+    options.learningRate = optimizerName == "adam" ? 1e-3 : 0.05
+    var session = TrainingSession(specification: specification, options: options)
+    var times: [Double] = [], losses: [Double] = []
+    let samplesPerEpoch = train.count / 128 * 128
+    while !session.isFinished {
+        let record = try session.trainEpoch(on: train)
+        times.append(record.seconds)
+        losses.append(record.trainLoss)
+        if !quiet {
+            print(String(format: "epoch %3d time %7.3fs  %9.0f samples/s  train_loss %.4f",
+                         record.epoch, record.seconds, Double(samplesPerEpoch) / record.seconds, record.trainLoss))
+        }
+    }
+    let accuracy = session.evaluate(on: test).classification?.accuracy ?? .nan
+    return (times, losses, accuracy, samplesPerEpoch, rssAfterSetup)
+}
+
+func runTrainBenchmark(
+    epochs: Int, optimizerName: String, compact: Bool, session: Bool = false, seed: UInt64 = 0, quiet: Bool
+) throws -> [String: Any] {
     unsetenv("OPENBLAS_CORETYPE")
     unsetenv("OPENBLAS_L2_SIZE")
     ComputeEnvironment.threadCount = 2
     let batchSize = 128
-    let data = try BenchmarkData.load(compact: compact)
-    let rssAfterSetup = residentMemoryMB().current
     let specification = NetworkSpecification(
         inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10)
+    var times: [Double] = []
+    var losses: [Double] = []
+    let steps: Int
+    let testAccuracy: Double
+    let rssAfterSetup: Double
+    if session {
+        let result = try sessionTraining(
+            epochs: epochs, optimizerName: optimizerName, seed: seed, quiet: quiet, specification: specification)
+        (times, losses, testAccuracy) = (result.times, result.losses, result.testAccuracy)
+        (steps, rssAfterSetup) = (result.samplesPerEpoch / batchSize, result.rssAfterSetup)
+    } else {
+        let data = try BenchmarkData.load(compact: compact)
+        rssAfterSetup = residentMemoryMB().current
+        (steps, testAccuracy) = try stepTraining(
+            data: data, epochs: epochs, optimizerName: optimizerName, seed: seed, quiet: quiet,
+            specification: specification, times: &times, losses: &losses)
+    }
+    let steady = times.count > 1 ? Array(times.dropFirst()) : times
+    let medianEpoch = steady.sorted()[steady.count / 2]
+    let peak = residentMemoryMB().peak
+
+    // The step's matrix products alone, on the same shapes and threads.
+    let products = StepProducts(batch: batchSize)
+    let gemmSeconds = products.seconds()
+    let stepSeconds = medianEpoch / Double(steps)
+    return [
+        "lib": "feedforward", "version": FeedforwardLibrary.version, "opt": optimizerName, "hidden": 256, "threads": 2,
+        "epochs": epochs,
+        "data": session ? "TrainingSession, FashionMNIST.load() (uint8 pixels)"
+            : compact ? "uint8 pixels, converted per batch" : "Float32 tensors (FashionMNIST.load)",
+        "samples_per_epoch": steps * batchSize, "median_epoch_s": medianEpoch, "first_epoch_s": times[0],
+        "median_samples_per_s": Double(steps * batchSize) / medianEpoch, "test_acc": testAccuracy,
+        "final_train_loss": losses.last!, "rss_after_setup_mb": rssAfterSetup, "peak_rss_mb": peak,
+        "n_epochs_in_median": steady.count, "blas": ComputeEnvironment.blasLibrary ?? "none",
+        "step_ms": stepSeconds * 1e3, "gemm_step_ms": gemmSeconds * 1e3,
+        "gemm_gflops": products.flops / gemmSeconds / 1e9,
+        "gemm_bound_samples_per_s": Double(batchSize) / gemmSeconds,
+        "fraction_of_gemm_bound": gemmSeconds / stepSeconds,
+    ]
+}
+
+/// Trains with `valueWithGradient(at: model)` and `Optimizer.update` called directly, the protocol
+/// of the reference script step for step; returns the steps per epoch and the test accuracy.
+func stepTraining(
+    data: BenchmarkData, epochs: Int, optimizerName: String, seed: UInt64, quiet: Bool,
+    specification: NetworkSpecification, times: inout [Double], losses: inout [Double]
+) throws -> (steps: Int, testAccuracy: Double) {
+    let batchSize = 128
     var generator = SeededRandomNumberGenerator(seed: seed)
     var model = specification.makeModel(generator: &generator)
     var optimizer: any Optimizer<Float> = optimizerName == "adam"
         ? OptimizerChoice.adam.makeOptimizer(learningRate: 1e-3)
         : OptimizerChoice.momentum.makeOptimizer(learningRate: 0.05)
-
-    var times: [Double] = []
-    var losses: [Double] = []
     let trainIndices = Array(0..<data.trainLabels.count)
     let steps = trainIndices.count / batchSize
     for epoch in 1...epochs {
@@ -173,38 +250,21 @@ func runTrainBenchmark(epochs: Int, optimizerName: String, compact: Bool, seed: 
         }
         return correct / Double(data.testLabels.count)
     }
-    let steady = times.count > 1 ? Array(times.dropFirst()) : times
-    let medianEpoch = steady.sorted()[steady.count / 2]
-    let peak = residentMemoryMB().peak
-
-    // The step's matrix products alone, on the same shapes and threads.
-    let products = StepProducts(batch: batchSize)
-    let gemmSeconds = products.seconds()
-    let stepSeconds = medianEpoch / Double(steps)
-    return [
-        "lib": "feedforward", "version": FeedforwardLibrary.version, "opt": optimizerName, "hidden": 256, "threads": 2,
-        "epochs": epochs, "data": compact ? "uint8 pixels, converted per batch" : "Float32 tensors (FashionMNIST.load)",
-        "samples_per_epoch": steps * batchSize, "median_epoch_s": medianEpoch, "first_epoch_s": times[0],
-        "median_samples_per_s": Double(steps * batchSize) / medianEpoch, "test_acc": testAccuracy,
-        "final_train_loss": losses.last!, "rss_after_setup_mb": rssAfterSetup, "peak_rss_mb": peak,
-        "n_epochs_in_median": steady.count, "blas": ComputeEnvironment.blasLibrary ?? "none",
-        "step_ms": stepSeconds * 1e3, "gemm_step_ms": gemmSeconds * 1e3,
-        "gemm_gflops": products.flops / gemmSeconds / 1e9,
-        "gemm_bound_samples_per_s": Double(batchSize) / gemmSeconds,
-        "fraction_of_gemm_bound": gemmSeconds / stepSeconds,
-    ]
+    return (steps, testAccuracy)
 }
 
 func trainBenchmark(_ arguments: [String]) {
     var epochs = 5
     var optimizerName = "sgd"
     var compact = false
+    var session = false
     var index = 0
     while index < arguments.count {
         switch arguments[index] {
         case "--epochs": index += 1; epochs = max(1, Int(arguments[index]) ?? 5)
         case "--optimizer": index += 1; optimizerName = arguments[index]
         case "--compact-data": compact = true
+        case "--session": session = true
         case "--json": break
         default: print("unknown option \(arguments[index])"); exit(2)
         }
@@ -213,7 +273,8 @@ func trainBenchmark(_ arguments: [String]) {
     guard ["sgd", "adam"].contains(optimizerName) else { print("--optimizer must be sgd or adam"); exit(2) }
     let asJSON = arguments.contains("--json")
     do {
-        let result = try runTrainBenchmark(epochs: epochs, optimizerName: optimizerName, compact: compact, quiet: asJSON)
+        let result = try runTrainBenchmark(
+            epochs: epochs, optimizerName: optimizerName, compact: compact, session: session, quiet: asJSON)
         if asJSON {
             print(jsonString(result))
         } else {

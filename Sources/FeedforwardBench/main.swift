@@ -14,7 +14,7 @@ let subcommands: [String: Subcommand] = [
                        run: gemmBenchmark),
     "parallel": Subcommand(summary: "element-wise add/exp: 1 thread vs parallelChunks, to place its threshold [--json]",
                            run: parallelBenchmark),
-    "train": Subcommand(summary: "Fashion-MNIST 784-256-256-10 MLP, torch_mlp.py protocol [--epochs N] [--optimizer sgd|adam] [--compact-data] [--json]",
+    "train": Subcommand(summary: "Fashion-MNIST 784-256-256-10 MLP, torch_mlp.py protocol [--epochs N] [--optimizer sgd|adam] [--compact-data | --session] [--json]",
                         run: trainBenchmark),
     "xor": Subcommand(summary: "XOR 2-2-1 gradient steps per second (framework overhead) [--quick] [--json] [--profile-steps N]",
                       run: xorBenchmark),
