@@ -53,13 +53,13 @@ public enum AnomalyDetection {
     }
 
     static func check<Scalar>(
-        _ operation: String, pass: NumericalAnomaly.Pass, result: Tensor<Scalar>, inputShapes: [[Int]]
+        _ operation: String, pass: NumericalAnomaly.Pass, result: Tensor<Scalar>, inputShapes: @autoclosure () -> [[Int]]
     ) {
         guard let recorder, recorder.first == nil else { return }
         let counts = nonFiniteCounts(result)
         guard counts.nan + counts.infinity > 0 else { return }
         recorder.first = NumericalAnomaly(
-            operation: operation, pass: pass, inputShapes: inputShapes, outputShape: result.shape,
+            operation: operation, pass: pass, inputShapes: inputShapes(), outputShape: result.shape,
             nanCount: counts.nan, infinityCount: counts.infinity)
     }
 
