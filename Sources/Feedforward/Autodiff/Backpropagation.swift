@@ -176,9 +176,7 @@ extension Tensor {
             self = self + other
             return
         }
-        Scalar._applyBinary(
-            .add, storage.base, other.storage.base, storage.base,
-            plan: BroadcastPlan(lhsShape: shape, rhsShape: shape, outputShape: shape))
+        binaryRow(.add, storage.base, 1, other.storage.base, 1, storage.base, scalarCount)
     }
 
     /// Back-propagates from this tensor (PyTorch's `backward()`): adds the gradient of

@@ -9,8 +9,12 @@ extension Tensor {
         let source = storage.base
         let target = result.storage.base
         // Transcendental functions pay for a second thread sooner than cheap arithmetic.
-        let cheap = [UnaryOperation.negate, .square, .abs, .scale, .shift, .relu, .step, .sign].contains(operation)
-        parallelChunks(count: scalarCount, minimumPerThread: cheap ? parallelMinimumPerThread : parallelMinimumPerThread / 4) { range in
+        let minimumPerThread: Int
+        switch operation {
+        case .negate, .square, .abs, .scale, .shift, .relu, .step, .sign: minimumPerThread = parallelMinimumPerThread
+        default: minimumPerThread = parallelMinimumPerThread / 4
+        }
+        parallelChunks(count: scalarCount, minimumPerThread: minimumPerThread) { range in
             Scalar._applyUnary(
                 operation, source + range.lowerBound, target + range.lowerBound, count: range.count, parameter: parameter)
         }
@@ -23,19 +27,19 @@ extension Tensor {
     static func applying(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor, name: String) -> Tensor {
         let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: name)
         let result = Tensor(uninitializedShape: shape)
-        let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
         let (a, b, y) = (lhs.storage.base, rhs.storage.base, result.storage.base)
-        if plan.dimensions.count == 1 {
-            // One flat run (equal shapes, or a scalar operand): large ones split across threads.
-            let (strideA, strideB) = (plan.lhsStrides[0], plan.rhsStrides[0])
-            parallelChunks(count: plan.count) { range in
-                var part = plan
-                part.dimensions = [range.count]
-                part.count = range.count
-                Scalar._applyBinary(
-                    operation, a + range.lowerBound * strideA, b + range.lowerBound * strideB, y + range.lowerBound, plan: part)
+        let count = result.scalarCount
+        if lhs.scalarCount == count && rhs.scalarCount == count || lhs.scalarCount == 1 || rhs.scalarCount == 1 {
+            // One flat run (equal shapes, or a single-element operand): large ones split across threads.
+            let strideA = lhs.scalarCount == count ? 1 : 0
+            let strideB = rhs.scalarCount == count ? 1 : 0
+            parallelChunks(count: count) { range in
+                binaryRow(
+                    operation, a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB,
+                    y + range.lowerBound, range.count)
             }
         } else {
+            let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
             Scalar._applyBinary(operation, a, b, y, plan: plan)
         }
         return result

@@ -4,7 +4,12 @@ extension Tensor {
     /// Normalised, sorted, distinct axes; nil means all axes.
     func reductionAxes(_ axes: [Int]?, operation: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        return Array(Set(axes.map { Shape.normalize(axis: $0, rank: rank, operation: operation) })).sorted()
+        var sorted = axes.map { Shape.normalize(axis: $0, rank: rank, operation: operation) }
+        sorted.sort()
+        var distinct: [Int] = []
+        distinct.reserveCapacity(sorted.count)
+        for axis in sorted where distinct.last != axis { distinct.append(axis) }
+        return distinct
     }
 
     /// The shape after reducing `axes`, with size-1 dimensions kept in their place.
