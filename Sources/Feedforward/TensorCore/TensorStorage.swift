@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The heap buffer behind a ``Tensor``: a fixed number of contiguous, 64-byte aligned elements.
+/// The heap buffer behind a ``Tensor``: a fixed number of contiguous elements, 64-byte
+/// aligned from 64 bytes up (16-byte aligned below).
 ///
 /// Tensors share storage until one of them is written to (copy-on-write); kernels read and write
 /// the buffer directly through `base`.
@@ -13,8 +14,10 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        // Buffers shorter than a cache line take malloc's own alignment: an aligned allocation costs
+        // several times a plain one, which showed in graphs of tiny tensors.
+        let byteCount = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: byteCount < 64 ? 16 : 64)
         base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
         TensorMemory.allocated(count * MemoryLayout<Scalar>.stride)
     }
