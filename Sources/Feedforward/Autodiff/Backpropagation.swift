@@ -31,61 +31,71 @@ enum Backpropagation {
         createGraph: Bool, retainGraph: Bool, accumulateIntoLeaves: Bool = false,
         statistics: UnsafeMutablePointer<BackpropagationStatistics>? = nil
     ) -> [Tensor<Scalar>?] {
-        // 1. Ancestors of the outputs in topological order (iterative depth-first post-order). Nodes
-        // are numbered by their position in `order`; `inputIndices[inputStart[i]...]` lists the
-        // positions of node i's inputs (-1 for constants) and `slotStart[i]` the first of its
-        // gradient slots, one per output. The run keeps its state in these local arrays, not in the
-        // nodes, since a rule may back-propagate through part of the same graph (checkpointing).
-        var order: [GraphNode<Scalar>] = []
-        var position: [ObjectIdentifier: Int] = [:]
-        var stack: [(node: GraphNode<Scalar>, next: Int)] = []
-        let pending = -2
+        // 1. Ancestors of the outputs, numbered in the order they are found; `order` lists the numbers
+        // in topological order (iterative depth-first post-order). `inputIndices[inputStart[i]...]`
+        // holds the numbers of node i's inputs (-1 for constants) and `slotStart[i]` its first gradient
+        // slot, one per output. The run keeps its state in these local arrays, not in the nodes, since
+        // a rule may back-propagate through part of the same graph (checkpointing).
+        var nodes: [GraphNode<Scalar>] = []
+        var number: [ObjectIdentifier: Int] = [:]
+        number.reserveCapacity(64)
+        var inputStart: [Int] = []
+        var inputIndices: [Int] = []
+        var slotStart: [Int] = []
+        var slotCount = 0
+        func discover(_ node: GraphNode<Scalar>) -> (number: Int, isNew: Bool) {
+            if let known = number[ObjectIdentifier(node)] { return (known, false) }
+            let id = nodes.count
+            number[ObjectIdentifier(node)] = id
+            nodes.append(node)
+            inputStart.append(inputIndices.count)
+            inputIndices.append(contentsOf: repeatElement(-1, count: node.inputs.count))
+            slotStart.append(slotCount)
+            slotCount += node.outputCount
+            return (id, true)
+        }
+        var order: [Int] = []
+        var stack: [(id: Int, next: Int)] = []
         for output in outputs {
-            guard let edge = output.edge, position[ObjectIdentifier(edge.node)] == nil else { continue }
-            position[ObjectIdentifier(edge.node)] = pending
-            stack.append((edge.node, 0))
-            while let (node, next) = stack.popLast() {
+            guard let edge = output.edge else { continue }
+            let root = discover(edge.node)
+            guard root.isNew else { continue }
+            stack.append((root.number, 0))
+            while let (id, next) = stack.popLast() {
+                let node = nodes[id]
                 if next < node.inputs.count {
-                    stack.append((node, next + 1))
-                    if let input = GraphNode<Scalar>.of(node.inputs[next]), position[ObjectIdentifier(input)] == nil {
-                        position[ObjectIdentifier(input)] = pending
-                        stack.append((input, 0))
+                    stack.append((id, next + 1))
+                    if let input = GraphNode<Scalar>.of(node.inputs[next]) {
+                        let found = discover(input)
+                        inputIndices[inputStart[id] + next] = found.number
+                        if found.isNew { stack.append((found.number, 0)) }
                     }
                 } else {
-                    position[ObjectIdentifier(node)] = order.count
-                    order.append(node)
+                    order.append(id)
                 }
             }
         }
-        var inputStart = [Int](repeating: 0, count: order.count + 1)
-        var slotStart = [Int](repeating: 0, count: order.count + 1)
-        var inputIndices: [Int] = []
-        for (index, node) in order.enumerated() {
-            for input in node.inputs {
-                inputIndices.append(input.node.map { position[ObjectIdentifier($0)]! } ?? -1)
-            }
-            inputStart[index + 1] = inputIndices.count
-            slotStart[index + 1] = slotStart[index] + node.outputCount
-        }
+        inputStart.append(inputIndices.count)
+        slotStart.append(slotCount)
 
         // 2. Prune to descendants of the targets.
-        var needed = [Bool](repeating: false, count: order.count)
+        var needed = [Bool](repeating: false, count: nodes.count)
         for target in targets {
-            if let index = position[ObjectIdentifier(target.node)] { needed[index] = true }
+            if let id = number[ObjectIdentifier(target.node)] { needed[id] = true }
         }
-        for (index, node) in order.enumerated() {
-            if needed[index] || (accumulateIntoLeaves && node.isLeaf) {
-                needed[index] = true
+        for id in order {
+            if needed[id] || (accumulateIntoLeaves && nodes[id].isLeaf) {
+                needed[id] = true
                 continue
             }
-            for j in inputStart[index]..<inputStart[index + 1] where inputIndices[j] >= 0 && needed[inputIndices[j]] {
-                needed[index] = true
+            for j in inputStart[id]..<inputStart[id + 1] where inputIndices[j] >= 0 && needed[inputIndices[j]] {
+                needed[id] = true
                 break
             }
         }
 
         // 3. Seed the gradient table: one slot per node output.
-        var table = [Tensor<Scalar>?](repeating: nil, count: slotStart[order.count])
+        var table = [Tensor<Scalar>?](repeating: nil, count: slotCount)
         func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
             // Taken out of the table, the running sum is uniquely owned and can grow in place.
             guard var sum = table[slot].take() else {
@@ -96,12 +106,12 @@ enum Backpropagation {
             table[slot] = sum
         }
         for (output, seed) in zip(outputs, seeds) {
-            guard let edge = output.edge, let index = position[ObjectIdentifier(edge.node)], needed[index] else { continue }
+            guard let edge = output.edge, let id = number[ObjectIdentifier(edge.node)], needed[id] else { continue }
             precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
-            accumulate(seed, into: slotStart[index] + edge.outputIndex)
+            accumulate(seed, into: slotStart[id] + edge.outputIndex)
         }
         // Slots read by a target keep their gradient; the others are released once used.
-        let targetSlots = targets.map { target in position[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
+        let targetSlots = targets.map { target in number[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
         var isTargetSlot = [Bool](repeating: false, count: table.count)
         for case let slot? in targetSlots { isTargetSlot[slot] = true }
 
@@ -109,10 +119,10 @@ enum Backpropagation {
         let recording = createGraph && GradientRecording.isEnabled
         let release = !retainGraph && !createGraph
         GradientRecording.$isEnabled.withValue(recording) {
-            for index in order.indices.reversed() where needed[index] {
-                let node = order[index]
+            for id in order.reversed() where needed[id] {
+                let node = nodes[id]
                 statistics?.pointee.nodesOnPath += 1
-                let slots = slotStart[index]..<slotStart[index + 1]
+                let slots = slotStart[id]..<slotStart[id + 1]
                 if node.isLeaf {
                     if accumulateIntoLeaves, let gradient = table[slots.lowerBound] {
                         node.accumulatedGradient = node.accumulatedGradient.map { $0 + gradient } ?? gradient
@@ -120,7 +130,7 @@ enum Backpropagation {
                     continue
                 }
                 guard slots.contains(where: { table[$0] != nil }) else { continue }
-                let inputs = inputStart[index]..<inputStart[index + 1]
+                let inputs = inputStart[id]..<inputStart[id + 1]
                 let needs = inputs.map { inputIndices[$0] >= 0 && needed[inputIndices[$0]] }
                 guard needs.contains(true) else { continue }
                 guard let derivative = node.derivative else {

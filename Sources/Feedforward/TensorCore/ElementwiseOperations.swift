@@ -38,6 +38,17 @@ extension Tensor {
                     operation, a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB,
                     y + range.lowerBound, range.count)
             }
+        } else if lhs.scalarCount == count && rhs.rank < lhs.rank && lhs.shape.suffix(rhs.rank).elementsEqual(rhs.shape) {
+            // A row repeated down the other operand (a bias): one row kernel per row.
+            let row = rhs.scalarCount
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a + start, 1, b, 1, y + start, row)
+            }
+        } else if rhs.scalarCount == count && lhs.rank < rhs.rank && rhs.shape.suffix(lhs.rank).elementsEqual(lhs.shape) {
+            let row = lhs.scalarCount
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a, 1, b + start, 1, y + start, row)
+            }
         } else {
             let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
             Scalar._applyBinary(operation, a, b, y, plan: plan)
