@@ -94,31 +94,34 @@ enum Backpropagation {
             }
         }
 
-        // 3. Seed the gradient table: one slot per node output.
-        var table = [Tensor<Scalar>?](repeating: nil, count: slotCount)
-        func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
-            // Taken out of the table, the running sum is uniquely owned and can grow in place.
-            guard var sum = table[slot].take() else {
-                table[slot] = gradient
-                return
-            }
-            if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
-            table[slot] = sum
-        }
-        for (output, seed) in zip(outputs, seeds) {
-            guard let edge = output.edge, let id = number[ObjectIdentifier(edge.node)], needed[id] else { continue }
-            precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
-            accumulate(seed, into: slotStart[id] + edge.outputIndex)
-        }
-        // Slots read by a target keep their gradient; the others are released once used.
-        let targetSlots = targets.map { target in number[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
-        var isTargetSlot = [Bool](repeating: false, count: table.count)
-        for case let slot? in targetSlots { isTargetSlot[slot] = true }
-
-        // 4. Visit the needed nodes in reverse topological order.
+        // 3 and 4 run inside the scope that sets recording; the gradient table is local to it, so
+        // its accesses are checked statically.
         let recording = createGraph && GradientRecording.isEnabled
         let release = !retainGraph && !createGraph
-        GradientRecording.$isEnabled.withValue(recording) {
+        return GradientRecording.$isEnabled.withValue(recording) {
+            [nodes, number, order, needed, inputStart, inputIndices, slotStart, slotCount] () -> [Tensor<Scalar>?] in
+            // 3. Seed the gradient table: one slot per node output.
+            var table = [Tensor<Scalar>?](repeating: nil, count: slotCount)
+            func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
+                // Taken out of the table, the running sum is uniquely owned and can grow in place.
+                guard var sum = table[slot].take() else {
+                    table[slot] = gradient
+                    return
+                }
+                if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
+                table[slot] = sum
+            }
+            for (output, seed) in zip(outputs, seeds) {
+                guard let edge = output.edge, let id = number[ObjectIdentifier(edge.node)], needed[id] else { continue }
+                precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
+                accumulate(seed, into: slotStart[id] + edge.outputIndex)
+            }
+            // Slots read by a target keep their gradient; the others are released once used.
+            let targetSlots = targets.map { target in number[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
+            var isTargetSlot = [Bool](repeating: false, count: table.count)
+            for case let slot? in targetSlots { isTargetSlot[slot] = true }
+
+            // 4. Visit the needed nodes in reverse topological order.
             for id in order.reversed() where needed[id] {
                 let node = nodes[id]
                 statistics?.pointee.nodesOnPath += 1
@@ -171,8 +174,8 @@ enum Backpropagation {
                 }
                 if release { node.derivative = nil }
             }
+            return targetSlots.map { $0.flatMap { table[$0] } }
         }
-        return targetSlots.map { $0.flatMap { table[$0] } }
     }
 }
 
