@@ -16,6 +16,8 @@
 #endif
 
 #define FF_MAX_THREADS 64
+/// Products of at most this many multiply-adds run the plain triple loop.
+#define FF_TINY_GEMM_MACS 64
 
 // ---------------------------------------------------------------------------------------------
 // Settings: kernel choice and thread count.

@@ -215,6 +215,11 @@ static void FN(gemm_builtin)(int transA, int transB, int64_t M, int64_t N, int64
         FN(scale_c)(M, N, beta, C, ldc);
         return;
     }
+    // A tiny product (a 2-2-1 network's layers): packing would cost more than the arithmetic.
+    if (M * N * K <= FF_TINY_GEMM_MACS) {
+        FN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     FN(kernel_fn) kern = FN(kernel_portable);
 #if FF_HAVE_X86_KERNELS
     if (ff_use_avx2()) kern = FN(kernel_avx2);

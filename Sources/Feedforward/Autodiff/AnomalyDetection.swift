@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A NaN or infinity found by anomaly detection: the first operation whose result holds one.
 public struct NumericalAnomaly: Error, CustomStringConvertible, Sendable {
     /// Whether the forward result or a derivative (backward) result held the value.
@@ -25,12 +27,24 @@ public enum AnomalyDetection {
 
     @TaskLocal static var recorder: Recorder?
 
+    /// How many ``run(_:)`` calls are in progress in any task. While there are none, operations skip
+    /// reading the task-local recorder (each read costs tens of nanoseconds).
+    static let activeRuns = Atomic<Int>(0)
+
+    /// The recorder of the enclosing ``run(_:)``, if any.
+    @inline(__always)
+    static var currentRecorder: Recorder? {
+        activeRuns.load(ordering: .relaxed) == 0 ? nil : recorder
+    }
+
     /// Runs `body` with anomaly detection; throws the first ``NumericalAnomaly`` seen, after `body` returns.
     ///
     /// When `body` itself throws after an anomaly was seen (for instance training stopping on a
     /// non-finite loss), the anomaly is thrown instead, since it names the operation that caused it.
     public static func run<R>(_ body: () throws -> R) throws -> R {
         let recorder = Recorder()
+        activeRuns.add(1, ordering: .relaxed)
+        defer { activeRuns.subtract(1, ordering: .relaxed) }
         let result: R
         do {
             result = try $recorder.withValue(recorder, operation: body)
@@ -53,13 +67,13 @@ public enum AnomalyDetection {
     }
 
     static func check<Scalar>(
-        _ operation: String, pass: NumericalAnomaly.Pass, result: Tensor<Scalar>, inputShapes: [[Int]]
+        _ operation: String, pass: NumericalAnomaly.Pass, result: Tensor<Scalar>, inputShapes: @autoclosure () -> [[Int]]
     ) {
-        guard let recorder, recorder.first == nil else { return }
+        guard let recorder = currentRecorder, recorder.first == nil else { return }
         let counts = nonFiniteCounts(result)
         guard counts.nan + counts.infinity > 0 else { return }
         recorder.first = NumericalAnomaly(
-            operation: operation, pass: pass, inputShapes: inputShapes, outputShape: result.shape,
+            operation: operation, pass: pass, inputShapes: inputShapes(), outputShape: result.shape,
             nanCount: counts.nan, infinityCount: counts.infinity)
     }
 
@@ -69,7 +83,7 @@ public enum AnomalyDetection {
 
     @inline(__always)
     static func checkForward<Scalar>(_ operation: String, output: Tensor<Scalar>, inputs: [Tensor<Scalar>]) {
-        if recorder != nil {
+        if currentRecorder != nil {
             if let owner = derivativeOf {
                 check(owner, pass: .backward, result: output, inputShapes: inputs.map(\.shape))
             } else {
@@ -81,6 +95,6 @@ public enum AnomalyDetection {
     /// Runs a derivative rule of `operation`, attributing anomalies inside it to that operation's backward pass.
     @inline(__always)
     static func inDerivative<R>(of operation: String, _ rule: () -> R) -> R {
-        recorder == nil ? rule() : $derivativeOf.withValue(operation, operation: rule)
+        currentRecorder == nil ? rule() : $derivativeOf.withValue(operation, operation: rule)
     }
 }

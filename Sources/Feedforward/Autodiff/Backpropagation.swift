@@ -15,11 +15,6 @@ public struct BackpropagationStatistics: Sendable, Equatable {
 /// are summed into one gradient buffer before its rule runs (a gradient table filled by dynamic
 /// programming; cost proportional to the number of edges).
 enum Backpropagation {
-    struct Key: Hashable {
-        let node: ObjectIdentifier
-        let output: Int
-    }
-
     /// Gradients of `Σ seeds[i] · outputs[i]` with respect to each target (nil where a target is not
     /// reached from the outputs).
     ///
@@ -36,127 +31,165 @@ enum Backpropagation {
         createGraph: Bool, retainGraph: Bool, accumulateIntoLeaves: Bool = false,
         statistics: UnsafeMutablePointer<BackpropagationStatistics>? = nil
     ) -> [Tensor<Scalar>?] {
-        // 1. Ancestors of the outputs in topological order (iterative depth-first post-order).
-        var order: [GraphNode<Scalar>] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(GraphNode<Scalar>, Int)] = []
+        // 1. Ancestors of the outputs, numbered in the order they are found; `order` lists the numbers
+        // in topological order (iterative depth-first post-order). `inputIndices[inputStart[i]...]`
+        // holds the numbers of node i's inputs (-1 for constants) and `slotStart[i]` its first gradient
+        // slot, one per output. The run keeps its state in these local arrays, not in the nodes, since
+        // a rule may back-propagate through part of the same graph (checkpointing).
+        var nodes: [GraphNode<Scalar>] = []
+        var number: [ObjectIdentifier: Int] = [:]
+        number.reserveCapacity(64)
+        var inputStart: [Int] = []
+        var inputIndices: [Int] = []
+        var slotStart: [Int] = []
+        var slotCount = 0
+        func discover(_ node: GraphNode<Scalar>) -> (number: Int, isNew: Bool) {
+            if let known = number[ObjectIdentifier(node)] { return (known, false) }
+            let id = nodes.count
+            number[ObjectIdentifier(node)] = id
+            nodes.append(node)
+            inputStart.append(inputIndices.count)
+            inputIndices.append(contentsOf: repeatElement(-1, count: node.inputs.count))
+            slotStart.append(slotCount)
+            slotCount += node.outputCount
+            return (id, true)
+        }
+        var order: [Int] = []
+        var stack: [(id: Int, next: Int)] = []
         for output in outputs {
-            guard let edge = output.edge, visited.insert(ObjectIdentifier(edge.node)).inserted else { continue }
-            stack.append((edge.node, 0))
-            while let (node, next) = stack.popLast() {
+            guard let edge = output.edge else { continue }
+            let root = discover(edge.node)
+            guard root.isNew else { continue }
+            stack.append((root.number, 0))
+            while let (id, next) = stack.popLast() {
+                let node = nodes[id]
                 if next < node.inputs.count {
-                    stack.append((node, next + 1))
-                    if let input = node.inputs[next], visited.insert(ObjectIdentifier(input.node)).inserted {
-                        stack.append((input.node, 0))
+                    stack.append((id, next + 1))
+                    if let input = GraphNode<Scalar>.of(node.inputs[next]) {
+                        let found = discover(input)
+                        inputIndices[inputStart[id] + next] = found.number
+                        if found.isNew { stack.append((found.number, 0)) }
                     }
                 } else {
-                    order.append(node)
+                    order.append(id)
                 }
             }
         }
+        inputStart.append(inputIndices.count)
+        slotStart.append(slotCount)
 
         // 2. Prune to descendants of the targets.
-        var targetNodes = Set(targets.map { ObjectIdentifier($0.node) })
-        if accumulateIntoLeaves {
-            for node in order where node.isLeaf { targetNodes.insert(ObjectIdentifier(node)) }
+        var needed = [Bool](repeating: false, count: nodes.count)
+        for target in targets {
+            if let id = number[ObjectIdentifier(target.node)] { needed[id] = true }
         }
-        var needed = Set<ObjectIdentifier>()
-        for node in order {
-            let id = ObjectIdentifier(node)
-            if targetNodes.contains(id)
-                || node.inputs.contains(where: { $0.map { needed.contains(ObjectIdentifier($0.node)) } ?? false })
-            {
-                needed.insert(id)
+        for id in order {
+            if needed[id] || (accumulateIntoLeaves && nodes[id].isLeaf) {
+                needed[id] = true
+                continue
+            }
+            for j in inputStart[id]..<inputStart[id + 1] where inputIndices[j] >= 0 && needed[inputIndices[j]] {
+                needed[id] = true
+                break
             }
         }
 
-        // 3. Seed the gradient table.
-        var table: [Key: Tensor<Scalar>] = [:]
-        func accumulate(_ gradient: Tensor<Scalar>, into key: Key) {
-            // Taken out of the table, the running sum is uniquely owned and can grow in place.
-            guard var sum = table.removeValue(forKey: key) else {
-                table[key] = gradient
-                return
-            }
-            if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
-            table[key] = sum
-        }
-        for (output, seed) in zip(outputs, seeds) {
-            guard let edge = output.edge, needed.contains(ObjectIdentifier(edge.node)) else { continue }
-            precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
-            accumulate(seed, into: Key(node: ObjectIdentifier(edge.node), output: edge.outputIndex))
-        }
-
-        // 4. Visit the needed nodes in reverse topological order.
-        var results = [Key: Tensor<Scalar>]()
-        let targetKeys = Set(targets.map { Key(node: ObjectIdentifier($0.node), output: $0.outputIndex) })
+        // 3 and 4 run inside the scope that sets recording; the gradient table is local to it, so
+        // its accesses are checked statically.
         let recording = createGraph && GradientRecording.isEnabled
-        GradientRecording.$isEnabled.withValue(recording) {
-            for node in order.reversed() {
-                let id = ObjectIdentifier(node)
-                guard needed.contains(id) else { continue }
-                statistics?.pointee.nodesOnPath += 1
-                let keys = (0..<node.outputShapes.count).map { Key(node: id, output: $0) }
-                let gradients = keys.map { table.removeValue(forKey: $0) }
-                for (key, gradient) in zip(keys, gradients) where targetKeys.contains(key) {
-                    results[key] = gradient
+        let release = !retainGraph && !createGraph
+        return GradientRecording.$isEnabled.withValue(recording) {
+            [nodes, number, order, needed, inputStart, inputIndices, slotStart, slotCount] () -> [Tensor<Scalar>?] in
+            // 3. Seed the gradient table: one slot per node output.
+            var table = [Tensor<Scalar>?](repeating: nil, count: slotCount)
+            func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
+                // Taken out of the table, the running sum is uniquely owned and can grow in place.
+                guard var sum = table[slot].take() else {
+                    table[slot] = gradient
+                    return
                 }
+                if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
+                table[slot] = sum
+            }
+            for (output, seed) in zip(outputs, seeds) {
+                guard let edge = output.edge, let id = number[ObjectIdentifier(edge.node)], needed[id] else { continue }
+                precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
+                accumulate(seed, into: slotStart[id] + edge.outputIndex)
+            }
+            // Slots read by a target keep their gradient; the others are released once used.
+            let targetSlots = targets.map { target in number[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
+            var isTargetSlot = [Bool](repeating: false, count: table.count)
+            for case let slot? in targetSlots { isTargetSlot[slot] = true }
+
+            // 4. Visit the needed nodes in reverse topological order.
+            for id in order.reversed() where needed[id] {
+                let node = nodes[id]
+                statistics?.pointee.nodesOnPath += 1
+                let slots = slotStart[id]..<slotStart[id + 1]
                 if node.isLeaf {
-                    if accumulateIntoLeaves, let gradient = gradients[0] {
+                    if accumulateIntoLeaves, let gradient = table[slots.lowerBound] {
                         node.accumulatedGradient = node.accumulatedGradient.map { $0 + gradient } ?? gradient
                     }
                     continue
                 }
-                guard gradients.contains(where: { $0 != nil }) else { continue }
-                let needs = node.inputs.map { $0.map { needed.contains(ObjectIdentifier($0.node)) } ?? false }
+                guard slots.contains(where: { table[$0] != nil }) else { continue }
+                let inputs = inputStart[id]..<inputStart[id + 1]
+                let needs = inputs.map { inputIndices[$0] >= 0 && needed[inputIndices[$0]] }
                 guard needs.contains(true) else { continue }
-                guard let rule = node.rule else {
+                guard let derivative = node.derivative else {
                     preconditionFailure(
                         "backpropagation: the graph through '\(node.operation)' was already released; "
                             + "differentiate with retainingGraph: true to run back-propagation twice")
                 }
-                let outputs = node.outputShapes.indices.map { index in
-                    Tensor<Scalar>(
-                        storage: node.savedOutputs[index] ?? TensorStorage(uninitializedCount: 0),
-                        shape: node.savedOutputs[index] == nil ? [0] : node.outputShapes[index],
-                        edge: GraphEdge(node: node, outputIndex: index))
+                let inputGradients: [Tensor<Scalar>?]
+                switch derivative {
+                case .single(let rule, let saved):
+                    let gradient = table[slots.lowerBound]!
+                    if !isTargetSlot[slots.lowerBound] { table[slots.lowerBound] = nil }
+                    let output = Tensor<Scalar>(
+                        storage: saved ?? TensorStorage(uninitializedCount: 0), shape: saved == nil ? [0] : node.outputShape,
+                        edge: GraphEdge(node: node, outputIndex: 0))
+                    inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradient, output, needs) }
+                case .multiple(let rule, let shapes, let saved):
+                    let gradients = slots.map { table[$0] }
+                    for slot in slots where !isTargetSlot[slot] { table[slot] = nil }
+                    let outputs = saved.indices.map { output in
+                        Tensor<Scalar>(storage: saved[output], shape: shapes[output], edge: GraphEdge(node: node, outputIndex: output))
+                    }
+                    inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradients, outputs, needs) }
                 }
-                let inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradients, outputs, needs) }
                 statistics?.pointee.ruleEvaluations += 1
                 precondition(inputGradients.count == node.inputs.count,
                     "backpropagation: the rule of '\(node.operation)' returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
-                for (index, input) in node.inputs.enumerated() {
-                    guard let input, needs[index], var gradient = inputGradients[index] else { continue }
-                    if gradient.shape != node.inputShapes[index] {
+                for (offset, input) in node.inputs.enumerated() {
+                    guard needs[offset], var gradient = inputGradients[offset] else { continue }
+                    if gradient.shape != input.shape {
                         let unreduced = gradient
-                        gradient = AnomalyDetection.inDerivative(of: node.operation) { unreduced.summed(toShape: node.inputShapes[index]) }
+                        gradient = AnomalyDetection.inDerivative(of: node.operation) { unreduced.summed(toShape: input.shape) }
                     }
                     AnomalyDetection.check(
-                        node.operation, pass: .backward, result: gradient, inputShapes: node.inputShapes)
+                        node.operation, pass: .backward, result: gradient, inputShapes: node.inputs.map { $0.shape })
                     statistics?.pointee.edgesTraversed += 1
-                    accumulate(gradient, into: Key(node: ObjectIdentifier(input.node), output: input.outputIndex))
+                    accumulate(gradient, into: slotStart[inputIndices[inputs.lowerBound + offset]] + input.outputIndex)
                 }
-                if !retainGraph && !createGraph {
-                    node.rule = nil
-                    node.savedOutputs = node.savedOutputs.map { _ in nil }
-                }
+                if release { node.derivative = nil }
             }
+            return targetSlots.map { $0.flatMap { table[$0] } }
         }
-        return targets.map { results[Key(node: ObjectIdentifier($0.node), output: $0.outputIndex)] }
     }
 }
 
 extension Tensor {
     /// Adds `other` into this tensor's storage when it is the only owner and the shapes match, else
     /// replaces this tensor by the sum. Used to accumulate gradients into one buffer (section 6.5.8).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func accumulate(_ other: Tensor) {
         guard other.shape == shape, edge == nil, isKnownUniquelyReferenced(&storage) else {
             self = self + other
             return
         }
-        Scalar._applyBinary(
-            .add, storage.base, other.storage.base, storage.base,
-            plan: BroadcastPlan(lhsShape: shape, rhsShape: shape, outputShape: shape))
+        binaryRow(.add, storage.base, 1, other.storage.base, 1, storage.base, scalarCount)
     }
 
     /// Back-propagates from this tensor (PyTorch's `backward()`): adds the gradient of

@@ -11,38 +11,76 @@ public struct GraphEdge<Scalar: TensorScalar>: Sendable {
     @usableFromInline let outputIndex: Int
 }
 
+/// An input of a recorded operation: the output of the node it came from (nil for a constant) and
+/// its shape. The node is stored untyped so that a node's input list is a non-generic array, which
+/// tears down without per-element generic calls.
+struct GraphInput {
+    let node: AnyObject?
+    let outputIndex: Int
+    let shape: [Int]
+}
+
+/// The derivative rule of a single-output operation: `(outputGradient, output, needsGradient) ->
+/// inputGradients`.
+typealias SingleOutputRule<Scalar: TensorScalar> =
+    (_ gradient: Tensor<Scalar>, _ output: Tensor<Scalar>, _ needsGradient: [Bool]) -> [Tensor<Scalar>?]
+
 /// A node of the computational graph: an operation applied to inputs, or a leaf (a tensor whose
 /// gradient is wanted). Nodes are created by operations when an input takes part in differentiation.
 public final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
+    /// How a recorded operation is differentiated, with the outputs its rule reads.
+    enum Derivative {
+        /// A built-in operation with one output, whose storage is kept only if the rule reads it.
+        case single(SingleOutputRule<Scalar>, savedOutput: TensorStorage<Scalar>?)
+        /// A custom operation: the general rule and all its outputs.
+        case multiple(DerivativeRule<Scalar>, outputShapes: [[Int]], outputs: [TensorStorage<Scalar>])
+    }
+
     /// The operation's name, used in anomaly reports.
     public let operation: String
-    let inputs: [GraphEdge<Scalar>?]
-    let inputShapes: [[Int]]
-    let outputShapes: [[Int]]
-    /// Outputs kept for the rule (only those the rule reads).
-    var savedOutputs: [TensorStorage<Scalar>?]
-    var rule: DerivativeRule<Scalar>?
+    let inputs: [GraphInput]
+    /// The shape of the first output (the only one, except for custom operations).
+    let outputShape: [Int]
+    let outputCount: Int
+    /// The rule, released after back-propagation unless the graph is retained.
+    var derivative: Derivative?
     /// For leaves: the gradient accumulated by ``Tensor/backward(seed:retainingGraph:)``.
     var accumulatedGradient: Tensor<Scalar>?
     let isLeaf: Bool
 
     init(
-        operation: String, inputs: [GraphEdge<Scalar>?], inputShapes: [[Int]], outputShapes: [[Int]],
-        savedOutputs: [TensorStorage<Scalar>?], rule: DerivativeRule<Scalar>?, isLeaf: Bool
+        operation: String, inputs: [GraphInput], outputShape: [Int], outputCount: Int,
+        derivative: Derivative?, isLeaf: Bool
     ) {
         self.operation = operation
         self.inputs = inputs
-        self.inputShapes = inputShapes
-        self.outputShapes = outputShapes
-        self.savedOutputs = savedOutputs
-        self.rule = rule
+        self.outputShape = outputShape
+        self.outputCount = outputCount
+        self.derivative = derivative
         self.isLeaf = isLeaf
     }
 
     static func leaf(shape: [Int]) -> GraphNode {
-        GraphNode(
-            operation: "leaf", inputs: [], inputShapes: [], outputShapes: [shape], savedOutputs: [nil],
-            rule: nil, isLeaf: true)
+        GraphNode(operation: "leaf", inputs: [], outputShape: shape, outputCount: 1, derivative: nil, isLeaf: true)
+    }
+
+    /// The node an input came from (all nodes of one graph have the same element type).
+    @inline(__always)
+    static func of(_ input: GraphInput) -> GraphNode? {
+        input.node.map { unsafeDowncast($0, to: GraphNode.self) }
+    }
+}
+
+extension Array {
+    /// The inputs of an operation as graph inputs.
+    @inline(__always)
+    func graphInputs<Scalar>() -> [GraphInput] where Element == Tensor<Scalar> {
+        var result: [GraphInput] = []
+        result.reserveCapacity(count)
+        for tensor in self {
+            result.append(GraphInput(node: tensor.edge?.node, outputIndex: tensor.edge?.outputIndex ?? 0, shape: tensor.shape))
+        }
+        return result
     }
 }
 
@@ -105,13 +143,9 @@ extension Tensor {
             AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
             return output
         }
-        // Closures rather than key-path literals (`map(\.edge)`): in unspecialised generic code a key
-        // path is instantiated at run time on every call, which cost microseconds per operation.
         let node = GraphNode<Scalar>(
-            operation: operation, inputs: inputs.map { $0.edge }, inputShapes: inputs.map { $0.shape },
-            outputShapes: [output.shape], savedOutputs: [savesOutput ? output.storage : nil],
-            rule: { gradients, outputs, needs in rule(gradients[0]!, outputs[0], needs) },
-            isLeaf: false)
+            operation: operation, inputs: inputs.graphInputs(), outputShape: output.shape, outputCount: 1,
+            derivative: .single(rule, savedOutput: savesOutput ? output.storage : nil), isLeaf: false)
         var result = output
         result.edge = GraphEdge(node: node, outputIndex: 0)
         AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
@@ -138,8 +172,8 @@ public func customOperation<Scalar>(
     let outputs = withoutGradients { forward(inputs.map { $0.detached() }) }
     guard inputs.contains(where: { $0.edge != nil }), GradientRecording.isEnabled else { return outputs }
     let node = GraphNode<Scalar>(
-        operation: name, inputs: inputs.map { $0.edge }, inputShapes: inputs.map { $0.shape },
-        outputShapes: outputs.map { $0.shape }, savedOutputs: outputs.map { $0.storage }, rule: derivative,
+        operation: name, inputs: inputs.graphInputs(), outputShape: outputs.first?.shape ?? [], outputCount: outputs.count,
+        derivative: .multiple(derivative, outputShapes: outputs.map { $0.shape }, outputs: outputs.map { $0.storage }),
         isLeaf: false)
     return outputs.enumerated().map { index, output in
         Tensor(storage: output.storage, shape: output.shape, edge: GraphEdge(node: node, outputIndex: index))

@@ -7,6 +7,8 @@
 extension Tensor {
     /// A fresh handle on this tensor for one transformation: a new leaf, or, inside an outer
     /// transformation, an identity node that links the inner graph to the outer one.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func trackedForDifferentiation() -> Tensor {
         guard edge != nil, GradientRecording.isEnabled else { return requiringGradient() }
         return Tensor.record("input", output: detached(), inputs: [self]) { g, _, _ in [g] }
@@ -24,6 +26,8 @@ func differentiating<R>(_ body: () throws -> R) rethrows -> R {
 var derivativesNeedRecording: Bool { GradientRecording.nestingDepth > 0 && GradientRecording.isEnabled }
 
 /// Gradients of `Σ seed · output` with respect to `inputs`; zeros for inputs the output does not depend on.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func vectorJacobianProduct<S>(
     output: Tensor<S>, seed: Tensor<S>, inputs: [Tensor<S>], createGraph: Bool, retainGraph: Bool = false
 ) -> [Tensor<S>] {

@@ -46,6 +46,8 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
     case softmax
 
     /// Applies the unit element-wise (softmax along the last axis).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func callAsFunction<S>(_ z: Tensor<S>) -> Tensor<S> {
         switch self {
         case .identity: return z

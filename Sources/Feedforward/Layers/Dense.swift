@@ -45,6 +45,8 @@ public struct Dense<Scalar: TensorScalar>: Layer {
     /// The number of outputs per example.
     public var outputSize: Int { weight.shape[0] }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         let affine = matmul(input, weight, transposeB: true)
         return activation(bias.map { affine + $0 } ?? affine)
@@ -75,6 +77,8 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
 
     public init(@LayerBuilder<Scalar> _ build: () -> [any Layer<Scalar>]) { layers = build() }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         layers.reduce(input) { $1($0) }
     }

@@ -32,6 +32,8 @@ extension Tensor {
 
 /// Linear output + Gaussian likelihood with fixed variance: mean squared error
 /// `‖y - ŷ‖²` per example (averaged over output components), eq. 6.12.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func meanSquaredError<S>(predictions: Tensor<S>, targets: Tensor<S>, reduction: Reduction = .mean) -> Tensor<S> {
     precondition(predictions.shape == targets.shape, "meanSquaredError: predictions \(predictions.shape) and targets \(targets.shape) differ")
     let components = S(Swift.max(1, predictions.shape.dropFirst().reduce(1, *)))
@@ -73,6 +75,8 @@ public func binaryCrossEntropy<S>(logits: Tensor<S>, labels: Tensor<S>, reductio
 ///   - classWeights: optional weight per class; with `.mean`, the weighted mean (as PyTorch).
 ///   - labelSmoothing: ε mixes the one-hot target with the uniform distribution: `(1-ε)·p + ε/K`.
 ///     With class weights, each class's share is weighted by that class's weight (as PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func crossEntropy<S>(
     logits: Tensor<S>, labels: [Int], classWeights: Tensor<S>? = nil, labelSmoothing: S = 0,
     reduction: Reduction = .mean
@@ -101,6 +105,8 @@ public func crossEntropy<S>(
 }
 
 /// Cross-entropy against target distributions `[batch, classes]` (soft labels).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func crossEntropy<S>(logits: Tensor<S>, probabilities: Tensor<S>, reduction: Reduction = .mean) -> Tensor<S> {
     precondition(logits.shape == probabilities.shape, "crossEntropy: logits \(logits.shape) and probabilities \(probabilities.shape) differ")
     return (-(probabilities * logSoftmax(logits, alongAxis: -1)).sum(alongAxes: [-1])).reduced(by: reduction)

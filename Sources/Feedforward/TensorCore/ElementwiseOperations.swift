@@ -2,13 +2,19 @@
 
 extension Tensor {
     /// Applies a unary kernel without recording.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func applying(_ operation: UnaryOperation, _ parameter: Scalar = 0) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
         let source = storage.base
         let target = result.storage.base
         // Transcendental functions pay for a second thread sooner than cheap arithmetic.
-        let cheap = [UnaryOperation.negate, .square, .abs, .scale, .shift, .relu, .step, .sign].contains(operation)
-        parallelChunks(count: scalarCount, minimumPerThread: cheap ? parallelMinimumPerThread : parallelMinimumPerThread / 4) { range in
+        let minimumPerThread: Int
+        switch operation {
+        case .negate, .square, .abs, .scale, .shift, .relu, .step, .sign: minimumPerThread = parallelMinimumPerThread
+        default: minimumPerThread = parallelMinimumPerThread / 4
+        }
+        parallelChunks(count: scalarCount, minimumPerThread: minimumPerThread) { range in
             Scalar._applyUnary(
                 operation, source + range.lowerBound, target + range.lowerBound, count: range.count, parameter: parameter)
         }
@@ -16,28 +22,43 @@ extension Tensor {
     }
 
     /// Applies a binary kernel with broadcasting, without recording.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func applying(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor, name: String) -> Tensor {
         let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: name)
         let result = Tensor(uninitializedShape: shape)
-        let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
         let (a, b, y) = (lhs.storage.base, rhs.storage.base, result.storage.base)
-        if plan.dimensions.count == 1 {
-            // One flat run (equal shapes, or a scalar operand): large ones split across threads.
-            let (strideA, strideB) = (plan.lhsStrides[0], plan.rhsStrides[0])
-            parallelChunks(count: plan.count) { range in
-                var part = plan
-                part.dimensions = [range.count]
-                part.count = range.count
-                Scalar._applyBinary(
-                    operation, a + range.lowerBound * strideA, b + range.lowerBound * strideB, y + range.lowerBound, plan: part)
+        let count = result.scalarCount
+        if lhs.scalarCount == count && rhs.scalarCount == count || lhs.scalarCount == 1 || rhs.scalarCount == 1 {
+            // One flat run (equal shapes, or a single-element operand): large ones split across threads.
+            let strideA = lhs.scalarCount == count ? 1 : 0
+            let strideB = rhs.scalarCount == count ? 1 : 0
+            parallelChunks(count: count) { range in
+                binaryRow(
+                    operation, a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB,
+                    y + range.lowerBound, range.count)
+            }
+        } else if lhs.scalarCount == count && rhs.rank < lhs.rank && lhs.shape.suffix(rhs.rank).elementsEqual(rhs.shape) {
+            // A row repeated down the other operand (a bias): one row kernel per row.
+            let row = rhs.scalarCount
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a + start, 1, b, 1, y + start, row)
+            }
+        } else if rhs.scalarCount == count && lhs.rank < rhs.rank && rhs.shape.suffix(lhs.rank).elementsEqual(lhs.shape) {
+            let row = lhs.scalarCount
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a, 1, b + start, 1, y + start, row)
             }
         } else {
+            let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
             Scalar._applyBinary(operation, a, b, y, plan: plan)
         }
         return result
     }
 
     /// A unary operation with a rule `(gradient, input, output) -> inputGradient`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unary(
         _ name: String, _ operation: UnaryOperation, _ parameter: Scalar = 0, savesOutput: Bool = false,
         derivative: @escaping (_ gradient: Tensor, _ input: Tensor, _ output: Tensor) -> Tensor
@@ -52,40 +73,54 @@ extension Tensor {
 // MARK: Arithmetic
 
 extension Tensor {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         record("add", output: applying(.add, lhs, rhs, name: "add"), inputs: [lhs, rhs]) { g, _, needs in
             [needs[0] ? g : nil, needs[1] ? g : nil]
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         record("subtract", output: applying(.subtract, lhs, rhs, name: "subtract"), inputs: [lhs, rhs]) { g, _, needs in
             [needs[0] ? g : nil, needs[1] ? -g : nil]
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         record("multiply", output: applying(.multiply, lhs, rhs, name: "multiply"), inputs: [lhs, rhs]) { g, _, needs in
             [needs[0] ? g * rhs : nil, needs[1] ? g * lhs : nil]
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         record("divide", output: applying(.divide, lhs, rhs, name: "divide"), inputs: [lhs, rhs]) { g, _, needs in
             [needs[0] ? g / rhs : nil, needs[1] ? -g * lhs / (rhs * rhs) : nil]
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor {
         x.unary("negate", .negate) { g, _, _ in -g }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor {
         lhs.unary("add", .shift, rhs) { g, _, _ in g }
     }
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { rhs + lhs }
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + (-rhs) }
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { -rhs + lhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor {
         lhs.unary("scale", .scale, rhs) { g, _, _ in g * rhs }
     }
@@ -106,36 +141,50 @@ extension Tensor {
 // MARK: Math
 
 /// `e^x`
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func exp<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("exp", .exp, savesOutput: true) { g, _, y in g * y }
 }
 
 /// Natural logarithm.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("log", .log) { g, x, _ in g / x }
 }
 
 /// `log(1 + x)`, accurate for small `x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log1p<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("log1p", .log1p) { g, x, _ in g / (x + 1) }
 }
 
 /// `e^x - 1`, accurate for small `x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func expm1<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("expm1", .expm1, savesOutput: true) { g, _, y in g * (y + 1) }
 }
 
 /// Square root.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("sqrt", .sqrt, savesOutput: true) { g, _, y in g / (y * 2) }
 }
 
 /// `x * x`
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func square<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("square", .square) { g, x, _ in g * x * 2 }
 }
 
 /// `x^exponent` for a scalar exponent.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> {
     x.unary("pow", .power, exponent) { g, x, _ in
         exponent == 0 ? g * 0 : g * pow(x, exponent - 1) * exponent
@@ -143,6 +192,8 @@ public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> {
 }
 
 /// `base^exponent` element-wise with broadcasting.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func pow<S>(_ base: Tensor<S>, _ exponent: Tensor<S>) -> Tensor<S> {
     Tensor.record(
         "pow", output: Tensor.applying(.power, base, exponent, name: "pow"), inputs: [base, exponent],
@@ -157,6 +208,8 @@ public func pow<S>(_ base: Tensor<S>, _ exponent: Tensor<S>) -> Tensor<S> {
 }
 
 /// Absolute value; its derivative at 0 is taken as 0.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func abs<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("abs", .abs) { g, x, _ in g * sign(x) }
 }
@@ -167,41 +220,57 @@ public func sign<S>(_ x: Tensor<S>) -> Tensor<S> {
 }
 
 /// Sine.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sin<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("sin", .sin) { g, x, _ in g * cos(x) }
 }
 
 /// Cosine.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func cos<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("cos", .cos) { g, x, _ in -g * sin(x) }
 }
 
 /// Arctangent.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func atan<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("atan", .atan) { g, x, _ in g / (square(x) + 1) }
 }
 
 /// Hyperbolic tangent.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("tanh", .tanh, savesOutput: true) { g, _, y in g * (1 - square(y)) }
 }
 
 /// The logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for large `|x|`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("sigmoid", .sigmoid, savesOutput: true) { g, _, y in g * y * (1 - y) }
 }
 
 /// `log(1 + e^x)`, computed as `max(x, 0) + log1p(e^-|x|)` so it is finite and accurate for any `x`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func softplus<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("softplus", .softplus) { g, x, _ in g * sigmoid(x) }
 }
 
 /// `max(x, 0)`; its derivative at 0 is taken as 0.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func relu<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("relu", .relu, savesOutput: true) { g, _, y in g * step(y) }
 }
 
 /// The binary step: 1 where `x > 0`, else 0. Its derivative is zero (undefined at 0).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func step<S>(_ x: Tensor<S>) -> Tensor<S> {
     x.detached().applying(.step)
 }
@@ -231,6 +300,8 @@ extension Tensor {
 
 /// Elements of `a` where `condition` is non-zero, else of `b`, with broadcasting of all three.
 /// Differentiable in `a` and `b`; the condition is a constant.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
     let shape = Shape.broadcast(
         Shape.broadcast(condition.shape, a.shape, operation: "where"), b.shape, operation: "where")
@@ -246,6 +317,8 @@ public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -
 }
 
 /// Element-wise maximum with broadcasting (NaN propagates). At ties the gradient goes to `a`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func maximum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
     Tensor.record("maximum", output: Tensor.applying(.maximum, a, b, name: "maximum"), inputs: [a, b]) { g, _, needs in
         let mask = a.detached() .>= b.detached()
@@ -254,6 +327,8 @@ public func maximum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
 }
 
 /// Element-wise minimum with broadcasting (NaN propagates). At ties the gradient goes to `a`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func minimum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
     Tensor.record("minimum", output: Tensor.applying(.minimum, a, b, name: "minimum"), inputs: [a, b]) { g, _, needs in
         let mask = a.detached() .<= b.detached()

@@ -8,6 +8,8 @@
 /// let y = matmul(x, w)                       // [batch, in] · [in, out]
 /// let gradientW = matmul(x, dy, transposeA: true)
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, transposeB: Bool = false) -> Tensor<S> {
     precondition(a.rank >= 2 && b.rank >= 2, "matmul: operands need rank 2 or more, got \(a.shape) and \(b.shape)")
     if a.rank > 2 && b.rank == 2 && !transposeA {

@@ -4,7 +4,12 @@ extension Tensor {
     /// Normalised, sorted, distinct axes; nil means all axes.
     func reductionAxes(_ axes: [Int]?, operation: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        return Array(Set(axes.map { Shape.normalize(axis: $0, rank: rank, operation: operation) })).sorted()
+        var sorted = axes.map { Shape.normalize(axis: $0, rank: rank, operation: operation) }
+        sorted.sort()
+        var distinct: [Int] = []
+        distinct.reserveCapacity(sorted.count)
+        for axis in sorted where distinct.last != axis { distinct.append(axis) }
+        return distinct
     }
 
     /// The shape after reducing `axes`, with size-1 dimensions kept in their place.
@@ -13,6 +18,8 @@ extension Tensor {
     }
 
     /// Runs a reduction kernel over `axes` (sorted), merging runs of adjacent axes; without recording.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func reduced(_ operation: ReductionOperation, axes: [Int]) -> Tensor {
         var current = self.detached()
         var currentShape = shape
@@ -40,6 +47,8 @@ extension Tensor {
     }
 
     /// The sum over `axes` (all axes when nil); reduced dimensions are dropped unless `keepingDimensions`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, operation: "sum")
         let kept = keptShape(reducing: axes)
@@ -57,6 +66,8 @@ extension Tensor {
     }
 
     /// The mean over `axes` (all axes when nil).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, operation: "mean")
         let count = axes.map { shape[$0] }.reduce(1, *)
@@ -68,6 +79,8 @@ extension Tensor {
         mean(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func extremum(_ operation: ReductionOperation, _ name: String, axes: [Int]?, keepingDimensions: Bool) -> Tensor {
         let axes = reductionAxes(axes, operation: name)
         let kept = keptShape(reducing: axes)
@@ -93,6 +106,8 @@ extension Tensor {
     }
 
     /// `log Σ exp(x)` over `axes`, computed stably by subtracting the maximum first.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSumExp(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, operation: "logSumExp")
         // The shift is a constant: the result does not depend on it mathematically.
@@ -139,11 +154,15 @@ extension Tensor {
 }
 
 /// `softmax(x)_i = exp(x_i) / Σ_j exp(x_j)` along `axis`, computed as `exp(x - logSumExp(x))`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
     exp(logSoftmax(x, alongAxis: axis))
 }
 
 /// `log softmax(x) = x - logSumExp(x)` along `axis` (eq. 6.33), stable for any logits.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
     x - x.logSumExp(alongAxes: [axis], keepingDimensions: true)
 }

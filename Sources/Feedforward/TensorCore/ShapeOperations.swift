@@ -30,6 +30,8 @@ extension Tensor {
     }
 
     /// The same elements with a new shape of equal element count; one dimension may be -1 (inferred).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(to newShape: [Int]) -> Tensor {
         var newShape = newShape
         if let inferred = newShape.firstIndex(of: -1) {
@@ -86,6 +88,8 @@ extension Tensor {
     }
 
     /// The elements repeated along broadcast dimensions to fill `newShape` (NumPy rules).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func broadcasted(to newShape: [Int]) -> Tensor {
         if newShape == shape { return self }
         precondition(
@@ -103,6 +107,8 @@ extension Tensor {
 
     /// Sums the broadcast dimensions away so the result has `targetShape` (the inverse of
     /// ``broadcasted(to:)``; used to reduce a broadcast gradient to its operand's shape).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func summed(toShape targetShape: [Int]) -> Tensor {
         if targetShape == shape { return self }
         let offset = rank - targetShape.count

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// The heap buffer behind a ``Tensor``: a fixed number of contiguous, 64-byte aligned elements.
+/// The heap buffer behind a ``Tensor``: a fixed number of contiguous elements, 64-byte
+/// aligned from 64 bytes up (16-byte aligned below).
 ///
 /// Tensors share storage until one of them is written to (copy-on-write); kernels read and write
 /// the buffer directly through `base`.
@@ -53,11 +54,11 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     }
 }
 
-/// Released tensor buffers kept for reuse, by exact byte size.
+/// Released tensor buffers of at least ``minimumByteCount`` bytes, kept for reuse by exact size.
 ///
 /// A training step produces tensors of the same shapes every time (activations, gradients,
-/// temporaries), so after the first step they are served from here and a step asks the system for
-/// no new memory: no allocator calls, no fresh pages to fault in. The pool holds at most
+/// temporaries), so after the first step they are served from here and a step asks the allocator
+/// for none of them: no fresh pages to fault in, no returning memory to the system between steps. The pool holds at most
 /// ``capacityBytes``; buffers beyond that go back to the system. Setting the environment variable
 /// `FEEDFORWARD_BUFFER_POOL=off` turns it off (the sanitizer runs do, so that every buffer's
 /// use-after-free is seen).
@@ -105,7 +106,16 @@ public enum BufferPool {
 
     static let state = Mutex(State(enabled: ProcessInfo.processInfo.environment["FEEDFORWARD_BUFFER_POOL"] != "off"))
 
+    /// Buffers below this size bypass the pool: malloc's own free lists serve them as fast as a
+    /// locked pool would, and they are too small to fault in fresh pages.
+    public static let minimumByteCount = 1024
+
     static func take(byteCount: Int) -> UnsafeMutableRawPointer {
+        // Buffers shorter than a cache line take malloc's own alignment: an aligned allocation costs
+        // several times a plain one, which showed in graphs of tiny tensors.
+        guard byteCount >= minimumByteCount else {
+            return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: byteCount < 64 ? 16 : 64)
+        }
         let reused: UInt? = state.withLock { pool in
             guard let address = pool.buffers[byteCount]?.popLast() else {
                 pool.misses[byteCount, default: 0] += 1
@@ -120,6 +130,10 @@ public enum BufferPool {
     }
 
     static func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        guard byteCount >= minimumByteCount else {
+            pointer.deallocate()
+            return
+        }
         let address = UInt(bitPattern: pointer)
         let kept = state.withLock { pool in
             guard pool.enabled, pool.retained + byteCount <= pool.capacity else { return false }
