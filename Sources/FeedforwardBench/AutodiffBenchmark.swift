@@ -163,7 +163,28 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
     ]
 }
 
+/// Runs exactly `count` Hessian-vector products (or gradients) of the MLP and nothing else, for
+/// profilers (perf, callgrind).
+func autodiffProfileRun(count: Int, hessianVectorProducts: Bool) {
+    ComputeEnvironment.threadCount = 2
+    let (x, labels, _) = mlpBatch()
+    var generator = SeededRandomNumberGenerator(seed: 0)
+    let model = NetworkSpecification(
+        inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10
+    ).makeModel(generator: &generator)
+    let directions = model.parameters.map { Tensor<Float>.randomNormal(shape: $0.value.shape, using: &generator) }
+    for _ in 0..<count {
+        _ = hessianVectorProducts ? mlpHessianVectorProduct(model, x, labels, directions) : mlpGradients(model, x, labels)
+    }
+}
+
 func autodiffBenchmark(_ arguments: [String]) {
+    for (flag, isHVP) in [("--profile-hvp", true), ("--profile-gradient", false)] {
+        if let index = arguments.firstIndex(of: flag), index + 1 < arguments.count, let count = Int(arguments[index + 1]) {
+            autodiffProfileRun(count: count, hessianVectorProducts: isHVP)
+            return
+        }
+    }
     let result = runAutodiffBenchmark()
     if arguments.contains("--json") {
         print(jsonString(result))

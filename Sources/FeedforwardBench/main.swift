@@ -18,7 +18,7 @@ let subcommands: [String: Subcommand] = [
                         run: trainBenchmark),
     "xor": Subcommand(summary: "XOR 2-2-1 gradient steps per second (framework overhead) [--quick] [--json] [--profile-steps N]",
                       run: xorBenchmark),
-    "autodiff": Subcommand(summary: "MLP gradient vs Hessian-vector product vs GEMMs; per-op recording overhead [--json]",
+    "autodiff": Subcommand(summary: "MLP gradient vs Hessian-vector product vs GEMMs; per-op recording overhead [--json] [--profile-hvp N | --profile-gradient N]",
                            run: autodiffBenchmark),
     "all": Subcommand(summary: "train (3 epochs), xor and autodiff briefly, as one table [--json]",
                       run: allBenchmarks),

@@ -5,16 +5,41 @@ import Foundation
 extension Tensor {
     /// Copies the elements reached from `base` by walking `dimensions` with `strides` into a new
     /// contiguous tensor of shape `dimensions` (a strided gather, exact for every value).
+    ///
+    /// Rows along the last dimension are copied whole when they are contiguous and filled with one
+    /// value when they are broadcast (stride 0); other strides (transposes) are gathered element by
+    /// element. An odometer over the leading dimensions finds each row's start.
     static func stridedCopy(_ base: UnsafePointer<Scalar>, dimensions: [Int], strides: [Int]) -> Tensor {
         let result = Tensor(uninitializedShape: dimensions)
-        guard result.scalarCount > 0 else { return result }
-        var plan = BroadcastPlan(lhsShape: [1], rhsShape: [1], outputShape: [1])
-        plan.dimensions = dimensions.isEmpty ? [1] : dimensions
-        plan.lhsStrides = strides.isEmpty ? [0] : strides
-        plan.rhsStrides = [Int](repeating: 0, count: plan.dimensions.count)
-        plan.count = result.scalarCount
-        var one = Scalar(1)
-        Scalar._applyBinary(.multiply, base, &one, result.storage.base, plan: plan)
+        let count = result.scalarCount
+        guard count > 0 else { return result }
+        let output = result.storage.base
+        guard let rowLength = dimensions.last, let rowStride = strides.last else {
+            output.initialize(to: base.pointee)
+            return result
+        }
+        let outerDimensions = Array(dimensions.dropLast())
+        let outerStrides = Array(strides.dropLast())
+        var position = [Int](repeating: 0, count: outerDimensions.count)
+        var offset = 0
+        for row in 0..<(count / rowLength) {
+            let destination = output + row * rowLength
+            let source = base + offset
+            switch rowStride {
+            case 1: destination.update(from: source, count: rowLength)
+            case 0: destination.update(repeating: source.pointee, count: rowLength)
+            default: for j in 0..<rowLength { destination[j] = source[j * rowStride] }
+            }
+            var axis = outerDimensions.count - 1
+            while axis >= 0 {
+                position[axis] += 1
+                offset += outerStrides[axis]
+                if position[axis] < outerDimensions[axis] { break }
+                offset -= outerStrides[axis] * outerDimensions[axis]
+                position[axis] = 0
+                axis -= 1
+            }
+        }
         return result
     }
 
