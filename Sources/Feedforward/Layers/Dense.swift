@@ -52,6 +52,8 @@ public struct Dense<Scalar: TensorScalar>: Layer {
         return activation(bias.map { affine + $0 } ?? affine)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
         try body(parameterName(prefix, "weight"), &weight)
         if bias != nil { try body(parameterName(prefix, "bias"), &bias!) }
@@ -83,6 +85,8 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         layers.reduce(input) { $1($0) }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
         for index in layers.indices {
             try layers[index].visitParameters(prefix: parameterName(prefix, String(index)), body)

@@ -46,18 +46,31 @@ extension Tensor {
         return Tensor(storage: current.storage, shape: currentShape)
     }
 
+    /// The sum over `axes` divided by `divisor` when given, recorded as one operation whose output
+    /// already has its final shape (reduced dimensions dropped unless `keepingDimensions`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func summed(_ name: String, axes: [Int], keepingDimensions: Bool, dividedBy divisor: Scalar?) -> Tensor {
+        let kept = keptShape(reducing: axes)
+        let original = shape
+        let total = reduced(.sum, axes: axes)
+        if let divisor {
+            let base = total.storage.base
+            for i in 0..<total.scalarCount { base[i] /= divisor }
+        }
+        let finalShape = keepingDimensions ? kept : shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
+        let output = Tensor(storage: total.storage, shape: finalShape)
+        return Tensor.record(name, output: output, inputs: [self]) { g, _, _ in
+            let spread = g.reshaped(to: kept).broadcasted(to: original)
+            return [divisor.map { spread / $0 } ?? spread]
+        }
+    }
+
     /// The sum over `axes` (all axes when nil); reduced dimensions are dropped unless `keepingDimensions`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
-        let axes = reductionAxes(axes, operation: "sum")
-        let kept = keptShape(reducing: axes)
-        let original = shape
-        var result = Tensor.record("sum", output: reduced(.sum, axes: axes), inputs: [self]) { g, _, _ in
-            [g.reshaped(to: kept).broadcasted(to: original)]
-        }
-        if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }
-        return result
+        summed("sum", axes: reductionAxes(axes, operation: "sum"), keepingDimensions: keepingDimensions, dividedBy: nil)
     }
 
     /// The sum along one axis.
@@ -71,7 +84,7 @@ extension Tensor {
     public func mean(alongAxes axes: [Int]? = nil, keepingDimensions: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, operation: "mean")
         let count = axes.map { shape[$0] }.reduce(1, *)
-        return sum(alongAxes: axes, keepingDimensions: keepingDimensions) / Scalar(count)
+        return summed("mean", axes: axes, keepingDimensions: keepingDimensions, dividedBy: Scalar(count))
     }
 
     /// The mean along one axis.
