@@ -17,9 +17,10 @@ extern "C" {
 /// Which implementation runs a product.
 typedef enum {
     FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel; products with a small
-                          ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32)
+                          ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32,
+                          ///< or float with A not transposed, N <= 16 and K >= 64 on AVX2: the narrow path)
     FF_GEMM_BLAS = 1,     ///< the loaded BLAS (falls back to built-in when none is loaded)
-    FF_GEMM_BUILTIN = 2,  ///< the built-in packed kernel
+    FF_GEMM_BUILTIN = 2,  ///< the built-in kernel (packed, or the narrow path where it applies)
 } ff_gemm_backend;
 
 void ff_sgemm(ff_gemm_backend backend, int transA, int transB,

@@ -119,7 +119,42 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
     return failures
 }
 
+/// Float products with few columns (N = 1...17) and A not transposed: the built-in kernel's narrow path
+/// on AVX2 (K >= 64, N <= 16) and the packed kernel just outside it (K = 63, N = 17), with odd M, odd K
+/// for the masked tail, and one product large enough to split its rows across threads.
+private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
+    var failures: [String] = []
+    var seed: UInt64 = 1000
+    var cases = [(m: Int, n: Int, k: Int)]()
+    for n in 1...17 {
+        for (m, k) in [(1, 64), (7, 71), (13, 256), (6, 63)] { cases.append((m, n, k)) }
+    }
+    cases += [(600, 10, 256), (601, 7, 129)]
+    for (m, n, k) in cases {
+        for tb in [false, true] {
+            seed += 1
+            let (alpha, beta) = scalings[Int(seed) % scalings.count]
+            if let f = checkProduct(Float.self, backend, transposeA: false, transposeB: tb, m: m, n: n, k: k,
+                                    alpha: Float(alpha), beta: Float(beta), seed: seed) {
+                failures.append(f)
+            }
+        }
+    }
+    return failures
+}
+
 @Suite(.serialized) struct GEMMTests {
+    @Test(arguments: [MatrixMultiplyBackend.builtin, .automatic, .blas])
+    func narrowProductsMatchNaive(backend: MatrixMultiplyBackend) {
+        let saved = ComputeEnvironment.threadCount
+        defer { ComputeEnvironment.threadCount = saved }
+        for threads in [1, 2] {
+            ComputeEnvironment.threadCount = threads
+            let failures = runNarrow(backend)
+            #expect(failures.isEmpty, "\(threads) threads: \(failures.prefix(3))")
+        }
+    }
+
     @Test(arguments: [MatrixMultiplyBackend.blas, .automatic])
     func blasMatchesNaive(backend: MatrixMultiplyBackend) {
         let f = runAll(Float.self, backend), d = runAll(Double.self, backend)
@@ -138,7 +173,7 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
         ComputeEnvironment.forcePortableKernel(true)
         defer { ComputeEnvironment.forcePortableKernel(false) }
         #expect(!ComputeEnvironment.isUsingAVX2)
-        let f = runAll(Float.self, .builtin), d = runAll(Double.self, .builtin)
+        let f = runAll(Float.self, .builtin) + runNarrow(.builtin), d = runAll(Double.self, .builtin)
         #expect(f.isEmpty, "\(f.prefix(3))")
         #expect(d.isEmpty, "\(d.prefix(3))")
     }
