@@ -595,6 +595,15 @@ int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K) {
     return K < FF_AUTO_SMALL_DIM;
 }
 
+/// Float Aᵀ·B products (weight gradients Xᵀ·dY) with no small dimension. Measured by CPU time,
+/// interleaved, on one Zen 3 core (784x128·128x256, 256x128·128x256): the built-in kernel ran 5-10%
+/// faster than Debian's OpenBLAS 0.3.21 and level with NumPy's bundled OpenBLAS 0.3.31. On two threads
+/// OpenBLAS 0.3.21 reached 0.82 of twice its one-thread rate on the larger shape; the built-in kernel
+/// splits C into independent halves.
+static int auto_prefers_builtin_f32(int transA, int transB, int64_t M, int64_t N, int64_t K) {
+    return transA && !transB && M >= FF_AUTO_SMALL_DIM && N >= FF_AUTO_SMALL_DIM && K >= FF_AUTO_SMALL_DIM;
+}
+
 typedef enum { ROUTE_BUILTIN, ROUTE_BLAS, ROUTE_BLAS_ONE_THREAD } gemm_route;
 
 static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N,
@@ -635,7 +644,8 @@ void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_
         return;
     }
 #endif
-    const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
+    if (backend == FF_GEMM_AUTO && auto_prefers_builtin_f32(transA, transB, M, N, K)) route = ROUTE_BUILTIN;
     if (route == ROUTE_BUILTIN)
         gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else

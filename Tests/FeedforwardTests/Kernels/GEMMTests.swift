@@ -178,6 +178,19 @@ private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
         #expect(d.isEmpty, "\(d.prefix(3))")
     }
 
+    /// On one thread the automatic backend routes float Aᵀ·B products to the built-in kernel.
+    @Test func automaticSingleThreadMatchesNaive() {
+        let saved = ComputeEnvironment.threadCount
+        ComputeEnvironment.threadCount = 1
+        defer { ComputeEnvironment.threadCount = saved }
+        let f = runAll(Float.self, .automatic)
+        #expect(f.isEmpty, "\(f.prefix(3))")
+        for (m, n, k) in [(256, 256, 128), (37, 33, 32), (200, 190, 40)] {
+            #expect(checkProduct(Float.self, .automatic, transposeA: true, transposeB: false, m: m, n: n, k: k,
+                                 alpha: 1, beta: 0.5, seed: UInt64(m)) == nil)
+        }
+    }
+
     @Test func builtinSingleThreadMatchesNaive() {
         let saved = ComputeEnvironment.threadCount
         ComputeEnvironment.threadCount = 1
