@@ -130,17 +130,20 @@ static void *ff_pack_space(size_t bytes) {
 // ---------------------------------------------------------------------------------------------
 // Thread pool: helper threads started on first need and kept, parked on a condition variable after a
 // short spin. Starting a pthread per call costs tens of microseconds, as much as a 128x256x256
-// product takes on one core; waking a parked one costs a few.
+// product takes on one core; waking a parked one costs a few. Jobs are claimed, not assigned: the
+// caller takes job 0 and then any job no helper has started, so a helper that the scheduler runs late
+// (on a busy machine) costs at most the time of running its part on the caller.
 // ---------------------------------------------------------------------------------------------
 
 static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;  // held by the one caller using the pool
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
-static int pool_workers = 0;        // helper threads started (guarded by pool_use)
+static int pool_workers = 0;          // helper threads started (guarded by pool_use)
 static uint64_t pool_generation = 0;  // bumped for every round of work
-static int pool_active = 0;         // helpers taking part in the current round
-static int pool_remaining = 0;      // helpers of the current round not yet finished
+static uint64_t pool_claim = 0;       // the round's generation (low 32 bits) << 32 | next unclaimed job
+static int pool_count = 0;            // jobs in the current round
+static int pool_remaining = 0;        // jobs of the current round not yet finished
 static void *(*pool_fn)(void *);
 static char *pool_jobs;
 static size_t pool_job_size;
@@ -153,8 +156,31 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/// Claims the next job of round `round`; -1 when all are claimed or that round is over.
+static int pool_claim_job(uint32_t round, int count) {
+    uint64_t v = __atomic_load_n(&pool_claim, __ATOMIC_ACQUIRE);
+    for (;;) {
+        if ((uint32_t)(v >> 32) != round || (int)(uint32_t)v >= count) return -1;
+        if (__atomic_compare_exchange_n(&pool_claim, &v, v + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return (int)(uint32_t)v;
+    }
+}
+
+/// Runs jobs of round `round` until none is left to claim; whoever finishes the last one wakes the caller.
+static void pool_run_jobs(uint32_t round, int count, void *(*fn)(void *), char *jobs, size_t size) {
+    int t;
+    while ((t = pool_claim_job(round, count)) >= 0) {
+        fn(jobs + size * (size_t)t);
+        if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+            pthread_mutex_lock(&pool_mu);
+            pthread_cond_signal(&pool_done);
+            pthread_mutex_unlock(&pool_mu);
+        }
+    }
+}
+
 static void *pool_worker(void *arg) {
-    const int index = (int)(intptr_t)arg;  // 1-based: job 0 is the caller's
+    (void)arg;
     uint64_t seen = 0;
     for (;;) {
         uint64_t gen;
@@ -163,32 +189,26 @@ static void *pool_worker(void *arg) {
             cpu_relax();
             spins++;
         }
-        (void)gen;
         // Take a consistent snapshot of the round under the mutex (the caller publishes a round's
-        // parameters and its generation together under it), so a thread that was idle for one round
-        // cannot mix that round's generation with the next round's parameters.
+        // parameters and its generation together under it); a stale snapshot claims nothing, since
+        // pool_claim_job checks the round.
         pthread_mutex_lock(&pool_mu);
         while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
             pthread_cond_wait(&pool_wake, &pool_mu);
-        const int active = pool_active;
+        const int count = pool_count;
         void *(*fn)(void *) = pool_fn;
-        char *job = pool_jobs + pool_job_size * (size_t)index;
+        char *jobs = pool_jobs;
+        const size_t size = pool_job_size;
         pthread_mutex_unlock(&pool_mu);
         seen = gen;
-        if (index > active) continue;
-        fn(job);
-        if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
-            pthread_mutex_lock(&pool_mu);
-            pthread_cond_signal(&pool_done);
-            pthread_mutex_unlock(&pool_mu);
-        }
+        pool_run_jobs((uint32_t)gen, count, fn, jobs, size);
     }
     return NULL;
 }
 
-/// Runs fn(jobs + t * size) for t in [0, threads): t = 0 on the calling thread, the rest on pool
+/// Runs fn(jobs + t * size) for t in [0, threads) on the calling thread and up to threads - 1 pool
 /// threads; returns after all have finished. Runs everything on the caller when the pool is busy
-/// with another caller's product or cannot grow.
+/// with another caller's product.
 static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size) {
     if (threads > 1 && pthread_mutex_trylock(&pool_use) == 0) {
         while (pool_workers < threads - 1) {
@@ -196,23 +216,22 @@ static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t
             pthread_attr_t attr;
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            int ok = pthread_create(&tid, &attr, pool_worker, (void *)(intptr_t)(pool_workers + 1)) == 0;
+            int ok = pthread_create(&tid, &attr, pool_worker, NULL) == 0;
             pthread_attr_destroy(&attr);
             if (!ok) break;
             pool_workers++;
         }
-        const int helpers = threads - 1 < pool_workers ? threads - 1 : pool_workers;
         pthread_mutex_lock(&pool_mu);
         pool_fn = fn;
         pool_jobs = (char *)jobs;
         pool_job_size = size;
-        __atomic_store_n(&pool_active, helpers, __ATOMIC_RELEASE);
-        __atomic_store_n(&pool_remaining, helpers, __ATOMIC_RELEASE);
-        __atomic_add_fetch(&pool_generation, 1, __ATOMIC_RELEASE);
+        pool_count = threads;
+        __atomic_store_n(&pool_remaining, threads, __ATOMIC_RELEASE);
+        const uint64_t gen = __atomic_add_fetch(&pool_generation, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&pool_claim, (uint64_t)(uint32_t)gen << 32, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&pool_wake);
         pthread_mutex_unlock(&pool_mu);
-        fn(jobs);
-        for (int t = helpers + 1; t < threads; t++) fn((char *)jobs + size * (size_t)t);
+        pool_run_jobs((uint32_t)gen, threads, fn, (char *)jobs, size);
         int spins = 0;
         while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0 && spins < FF_SPIN_ROUNDS * 4) {
             cpu_relax();
@@ -598,8 +617,8 @@ int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K) {
 /// Float Aᵀ·B products (weight gradients Xᵀ·dY) with no small dimension. Measured by CPU time,
 /// interleaved, on one Zen 3 core (784x128·128x256, 256x128·128x256): the built-in kernel ran 5-10%
 /// faster than Debian's OpenBLAS 0.3.21 and level with NumPy's bundled OpenBLAS 0.3.31. On two threads
-/// OpenBLAS 0.3.21 reached 0.82 of twice its one-thread rate on the larger shape; the built-in kernel
-/// splits C into independent halves.
+/// it splits C into two independent halves; on a busy two-core machine it ran level with OpenBLAS's
+/// two threads (a quiet machine to measure on was not available).
 static int auto_prefers_builtin_f32(int transA, int transB, int64_t M, int64_t N, int64_t K) {
     return transA && !transB && M >= FF_AUTO_SMALL_DIM && N >= FF_AUTO_SMALL_DIM && K >= FF_AUTO_SMALL_DIM;
 }
