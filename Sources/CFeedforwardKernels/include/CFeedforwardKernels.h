@@ -18,7 +18,7 @@ extern "C" {
 typedef enum {
     FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel; products with a small
                           ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32,
-                          ///< or float with A not transposed, N <= 16 and K >= 64 on AVX2: the narrow path);
+                          ///< or float with N <= 16 (15 for Aᵀ·B) and K >= 64 on AVX2: the narrow path);
                           ///< float Aᵀ·B with no dimension under 32 runs on the built-in kernel
     FF_GEMM_BLAS = 1,     ///< the loaded BLAS (falls back to built-in when none is loaded)
     FF_GEMM_BUILTIN = 2,  ///< the built-in kernel (packed, or the narrow path where it applies)

@@ -119,22 +119,22 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
     return failures
 }
 
-/// Float products with few columns (N = 1...17) and A not transposed: the built-in kernel's narrow path
-/// on AVX2 (K >= 64, N <= 16) and the packed kernel just outside it (K = 63, N = 17), with odd M, odd K
-/// for the masked tail, and one product large enough to split its rows across threads.
+/// Float products with few columns (N = 1...17): the built-in kernel's narrow path on AVX2 (A x op(B)
+/// with N <= 16 and Aᵀ·B with N <= 15, K >= 64) and the packed kernel just outside it (K = 63, N = 17,
+/// Aᵀ·Bᵀ), with odd M and K for the masked tails, and products large enough to split across threads.
 private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
     var failures: [String] = []
     var seed: UInt64 = 1000
     var cases = [(m: Int, n: Int, k: Int)]()
     for n in 1...17 {
-        for (m, k) in [(1, 64), (7, 71), (13, 256), (6, 63)] { cases.append((m, n, k)) }
+        for (m, k) in [(1, 64), (7, 71), (13, 256), (6, 63), (16, 64), (37, 128)] { cases.append((m, n, k)) }
     }
-    cases += [(600, 10, 256), (601, 7, 129)]
+    cases += [(600, 10, 256), (601, 7, 129), (1000, 10, 128)]
     for (m, n, k) in cases {
-        for tb in [false, true] {
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             seed += 1
             let (alpha, beta) = scalings[Int(seed) % scalings.count]
-            if let f = checkProduct(Float.self, backend, transposeA: false, transposeB: tb, m: m, n: n, k: k,
+            if let f = checkProduct(Float.self, backend, transposeA: ta, transposeB: tb, m: m, n: n, k: k,
                                     alpha: Float(alpha), beta: Float(beta), seed: seed) {
                 failures.append(f)
             }
