@@ -46,8 +46,14 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
                        int64_t kc, FT alpha, FT *restrict dst) {
     for (int64_t ir = 0; ir < mc; ir += MR) {
         const int mr = (int)(mc - ir < MR ? mc - ir : MR);
-        if (!transA) {
-            // op(A)[i][p] = A[i * lda + p]: read each row contiguously.
+        if (!transA && mr == MR) {
+            // op(A)[i][p] = A[i * lda + p]: MR row streams, written in order.
+            const FT *rows[MR];
+            for (int i = 0; i < MR; i++) rows[i] = A + (i0 + ir + i) * lda + p0;
+            for (int64_t p = 0; p < kc; p++)
+                for (int i = 0; i < MR; i++) dst[p * MR + i] = alpha * rows[i][p];
+        } else if (!transA) {
+            // A partial panel: read each row contiguously, pad with zeros.
             for (int i = 0; i < mr; i++) {
                 const FT *src = A + (i0 + ir + i) * lda + p0;
                 if (alpha == (FT)1) {
@@ -58,8 +64,14 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
             }
             for (int i = mr; i < MR; i++)
                 for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = 0;
+        } else if (mr == MR) {
+            // op(A)[i][p] = A[p * lda + i]: MR consecutive values per k (a fixed count the compiler
+            // turns into vector moves; a variable one stays scalar).
+            for (int64_t p = 0; p < kc; p++) {
+                const FT *src = A + (p0 + p) * lda + i0 + ir;
+                for (int i = 0; i < MR; i++) dst[p * MR + i] = alpha * src[i];
+            }
         } else {
-            // op(A)[i][p] = A[p * lda + i]: MR consecutive values per k.
             for (int64_t p = 0; p < kc; p++) {
                 const FT *src = A + (p0 + p) * lda + i0 + ir;
                 FT *d = dst + p * MR;

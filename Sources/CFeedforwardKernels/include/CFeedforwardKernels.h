@@ -17,9 +17,11 @@ extern "C" {
 /// Which implementation runs a product.
 typedef enum {
     FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel; products with a small
-                          ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32)
+                          ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32,
+                          ///< or float with N <= 16 (15 for Aᵀ·B) and K >= 64 on AVX2: the narrow path);
+                          ///< float Aᵀ·B with no dimension under 32 runs on the built-in kernel
     FF_GEMM_BLAS = 1,     ///< the loaded BLAS (falls back to built-in when none is loaded)
-    FF_GEMM_BUILTIN = 2,  ///< the built-in packed kernel
+    FF_GEMM_BUILTIN = 2,  ///< the built-in kernel (packed, or the narrow path where it applies)
 } ff_gemm_backend;
 
 void ff_sgemm(ff_gemm_backend backend, int transA, int transB,
@@ -48,8 +50,9 @@ int ff_blas_set_threads(int threads);
 /// set through ff_blas_set_threads, or 0 when unknown or when no BLAS is loaded.
 int ff_blas_threads(void);
 
-/// 1 when FF_GEMM_AUTO runs an M x N x K product on the built-in kernel even though a BLAS is loaded
-/// (products with a small dimension, which the BLAS runs slower on several threads than on one).
+/// 1 when FF_GEMM_AUTO runs every M x N x K product, of either type and operand layout, on the built-in
+/// kernel even though a BLAS is loaded (a short inner dimension). ff_sgemm also takes it for the float
+/// shapes listed at FF_GEMM_AUTO.
 int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K);
 
 /// Threads the built-in kernel may use (1 by default; at least 1).

@@ -119,7 +119,42 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
     return failures
 }
 
+/// Float products with few columns (N = 1...17): the built-in kernel's narrow path on AVX2 (A x op(B)
+/// with N <= 16 and Aᵀ·B with N <= 15, K >= 64) and the packed kernel just outside it (K = 63, N = 17,
+/// Aᵀ·Bᵀ), with odd M and K for the masked tails, and products large enough to split across threads.
+private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
+    var failures: [String] = []
+    var seed: UInt64 = 1000
+    var cases = [(m: Int, n: Int, k: Int)]()
+    for n in 1...17 {
+        for (m, k) in [(1, 64), (7, 71), (13, 256), (6, 63), (16, 64), (37, 128)] { cases.append((m, n, k)) }
+    }
+    cases += [(600, 10, 256), (601, 7, 129), (1000, 10, 128)]
+    for (m, n, k) in cases {
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            seed += 1
+            let (alpha, beta) = scalings[Int(seed) % scalings.count]
+            if let f = checkProduct(Float.self, backend, transposeA: ta, transposeB: tb, m: m, n: n, k: k,
+                                    alpha: Float(alpha), beta: Float(beta), seed: seed) {
+                failures.append(f)
+            }
+        }
+    }
+    return failures
+}
+
 @Suite(.serialized) struct GEMMTests {
+    @Test(arguments: [MatrixMultiplyBackend.builtin, .automatic, .blas])
+    func narrowProductsMatchNaive(backend: MatrixMultiplyBackend) {
+        let saved = ComputeEnvironment.threadCount
+        defer { ComputeEnvironment.threadCount = saved }
+        for threads in [1, 2] {
+            ComputeEnvironment.threadCount = threads
+            let failures = runNarrow(backend)
+            #expect(failures.isEmpty, "\(threads) threads: \(failures.prefix(3))")
+        }
+    }
+
     @Test(arguments: [MatrixMultiplyBackend.blas, .automatic])
     func blasMatchesNaive(backend: MatrixMultiplyBackend) {
         let f = runAll(Float.self, backend), d = runAll(Double.self, backend)
@@ -138,9 +173,22 @@ private func runAll<T: GEMMElement>(_ type: T.Type, _ backend: MatrixMultiplyBac
         ComputeEnvironment.forcePortableKernel(true)
         defer { ComputeEnvironment.forcePortableKernel(false) }
         #expect(!ComputeEnvironment.isUsingAVX2)
-        let f = runAll(Float.self, .builtin), d = runAll(Double.self, .builtin)
+        let f = runAll(Float.self, .builtin) + runNarrow(.builtin), d = runAll(Double.self, .builtin)
         #expect(f.isEmpty, "\(f.prefix(3))")
         #expect(d.isEmpty, "\(d.prefix(3))")
+    }
+
+    /// On one thread the automatic backend routes float Aᵀ·B products to the built-in kernel.
+    @Test func automaticSingleThreadMatchesNaive() {
+        let saved = ComputeEnvironment.threadCount
+        ComputeEnvironment.threadCount = 1
+        defer { ComputeEnvironment.threadCount = saved }
+        let f = runAll(Float.self, .automatic)
+        #expect(f.isEmpty, "\(f.prefix(3))")
+        for (m, n, k) in [(256, 256, 128), (37, 33, 32), (200, 190, 40)] {
+            #expect(checkProduct(Float.self, .automatic, transposeA: true, transposeB: false, m: m, n: n, k: k,
+                                 alpha: 1, beta: 0.5, seed: UInt64(m)) == nil)
+        }
     }
 
     @Test func builtinSingleThreadMatchesNaive() {
