@@ -143,18 +143,109 @@ private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
     return failures
 }
 
-@Suite(.serialized) struct GEMMTests {
-    @Test(arguments: [MatrixMultiplyBackend.builtin, .automatic, .blas])
-    func narrowProductsMatchNaive(backend: MatrixMultiplyBackend) {
-        let saved = ComputeEnvironment.threadCount
-        defer { ComputeEnvironment.threadCount = saved }
-        for threads in [1, 2] {
-            ComputeEnvironment.threadCount = threads
-            let failures = runNarrow(backend)
-            #expect(failures.isEmpty, "\(threads) threads: \(failures.prefix(3))")
-        }
+/// Runs the narrow-product cases on 1 and 2 threads (changes the process-wide thread count).
+private func narrowAtOneAndTwoThreads(_ backend: MatrixMultiplyBackend) -> [String] {
+    var failures: [String] = []
+    for threads in [1, 2] {
+        ComputeEnvironment.threadCount = threads
+        failures += runNarrow(backend).map { "\(threads) threads: \($0)" }
+    }
+    return failures
+}
+
+/// Ends a child process: success when there are no failures, else the first ones on standard output.
+private func exitReporting(_ failures: [String]) -> Never {
+    if failures.isEmpty { exit(0) }
+    print(failures.prefix(3).joined(separator: "\n"))
+    exit(1)
+}
+
+/// Tests that change process-wide kernel settings (the thread count, the portable kernel) run in a
+/// child process each, so tests running at the same time in this process (bit-for-bit determinism,
+/// resuming) never compute with settings they did not choose.
+@Suite struct GEMMSettingsTests {
+    static func expectSuccess(_ result: ExitTest.Result?) {
+        guard let result, result.exitStatus != .exitCode(0) else { return }
+        Issue.record("child process: \(String(decoding: result.standardOutputContent, as: UTF8.self))")
     }
 
+    @Test func narrowProductsMatchNaiveOnTheBuiltinKernel() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            exitReporting(narrowAtOneAndTwoThreads(.builtin))
+        })
+    }
+
+    @Test func narrowProductsMatchNaiveOnTheAutomaticBackend() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            exitReporting(narrowAtOneAndTwoThreads(.automatic))
+        })
+    }
+
+    @Test func narrowProductsMatchNaiveThroughBLAS() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            exitReporting(narrowAtOneAndTwoThreads(.blas))
+        })
+    }
+
+    @Test func portableKernelMatchesNaive() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            ComputeEnvironment.forcePortableKernel(true)
+            let avx2 = ComputeEnvironment.isUsingAVX2 ? ["the portable kernel was forced but AVX2 is in use"] : []
+            exitReporting(avx2 + runAll(Float.self, .builtin) + runNarrow(.builtin) + runAll(Double.self, .builtin))
+        })
+    }
+
+    /// On one thread the automatic backend routes float Aᵀ·B products to the built-in kernel.
+    @Test func automaticSingleThreadMatchesNaive() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            ComputeEnvironment.threadCount = 1
+            var failures = runAll(Float.self, .automatic)
+            for (m, n, k) in [(256, 256, 128), (37, 33, 32), (200, 190, 40)] {
+                if let f = checkProduct(Float.self, .automatic, transposeA: true, transposeB: false, m: m, n: n, k: k,
+                                        alpha: 1, beta: 0.5, seed: UInt64(m)) {
+                    failures.append(f)
+                }
+            }
+            exitReporting(failures)
+        })
+    }
+
+    @Test func builtinSingleThreadMatchesNaive() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            ComputeEnvironment.threadCount = 1
+            exitReporting([checkProduct(Float.self, .builtin, transposeA: true, transposeB: true, m: 200, n: 190, k: 40,
+                                        alpha: 1, beta: 0.5, seed: 99)].compactMap { $0 })
+        })
+    }
+
+    @Test func forcingPortableKernelTurnsOffAVX2() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            let detected = ComputeEnvironment.isUsingAVX2
+            ComputeEnvironment.forcePortableKernel(true)
+            var failures = ComputeEnvironment.isUsingAVX2 ? ["AVX2 still in use after forcing the portable kernel"] : []
+            ComputeEnvironment.forcePortableKernel(false)
+            if ComputeEnvironment.isUsingAVX2 != detected { failures.append("AVX2 use not restored") }
+            #if !arch(x86_64)
+            if detected { failures.append("AVX2 detected off x86-64") }
+            #endif
+            exitReporting(failures)
+        })
+    }
+
+    @Test func threadCountDefaultsAndClamps() async {
+        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            var failures: [String] = []
+            if ComputeEnvironment.threadCount < 1 { failures.append("default thread count \(ComputeEnvironment.threadCount)") }
+            ComputeEnvironment.threadCount = 0
+            if ComputeEnvironment.threadCount != 1 { failures.append("0 threads gave \(ComputeEnvironment.threadCount)") }
+            ComputeEnvironment.threadCount = 2
+            if ComputeEnvironment.threadCount != 2 { failures.append("2 threads gave \(ComputeEnvironment.threadCount)") }
+            exitReporting(failures)
+        })
+    }
+}
+
+@Suite struct GEMMTests {
     @Test(arguments: [MatrixMultiplyBackend.blas, .automatic])
     func blasMatchesNaive(backend: MatrixMultiplyBackend) {
         let f = runAll(Float.self, backend), d = runAll(Double.self, backend)
@@ -163,51 +254,9 @@ private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
     }
 
     @Test func builtinMatchesNaive() {
-        ComputeEnvironment.forcePortableKernel(false)
         let f = runAll(Float.self, .builtin), d = runAll(Double.self, .builtin)
         #expect(f.isEmpty, "\(f.prefix(3))")
         #expect(d.isEmpty, "\(d.prefix(3))")
-    }
-
-    @Test func portableKernelMatchesNaive() {
-        ComputeEnvironment.forcePortableKernel(true)
-        defer { ComputeEnvironment.forcePortableKernel(false) }
-        #expect(!ComputeEnvironment.isUsingAVX2)
-        let f = runAll(Float.self, .builtin) + runNarrow(.builtin), d = runAll(Double.self, .builtin)
-        #expect(f.isEmpty, "\(f.prefix(3))")
-        #expect(d.isEmpty, "\(d.prefix(3))")
-    }
-
-    /// On one thread the automatic backend routes float Aᵀ·B products to the built-in kernel.
-    @Test func automaticSingleThreadMatchesNaive() {
-        let saved = ComputeEnvironment.threadCount
-        ComputeEnvironment.threadCount = 1
-        defer { ComputeEnvironment.threadCount = saved }
-        let f = runAll(Float.self, .automatic)
-        #expect(f.isEmpty, "\(f.prefix(3))")
-        for (m, n, k) in [(256, 256, 128), (37, 33, 32), (200, 190, 40)] {
-            #expect(checkProduct(Float.self, .automatic, transposeA: true, transposeB: false, m: m, n: n, k: k,
-                                 alpha: 1, beta: 0.5, seed: UInt64(m)) == nil)
-        }
-    }
-
-    @Test func builtinSingleThreadMatchesNaive() {
-        let saved = ComputeEnvironment.threadCount
-        ComputeEnvironment.threadCount = 1
-        defer { ComputeEnvironment.threadCount = saved }
-        #expect(checkProduct(Float.self, .builtin, transposeA: true, transposeB: true, m: 200, n: 190, k: 40,
-                             alpha: 1, beta: 0.5, seed: 99) == nil)
-    }
-
-    @Test func forcingPortableKernelTurnsOffAVX2() {
-        let detected = ComputeEnvironment.isUsingAVX2
-        ComputeEnvironment.forcePortableKernel(true)
-        #expect(!ComputeEnvironment.isUsingAVX2)
-        ComputeEnvironment.forcePortableKernel(false)
-        #expect(ComputeEnvironment.isUsingAVX2 == detected)
-        #if !arch(x86_64)
-        #expect(!detected)
-        #endif
     }
 
     @Test func blasDisabledByEnvironment() {
@@ -215,16 +264,6 @@ private func runNarrow(_ backend: MatrixMultiplyBackend) -> [String] {
            ["none", "off", "0"].contains(setting.lowercased()) {
             #expect(ComputeEnvironment.blasLibrary == nil)
         }
-    }
-
-    @Test func threadCountDefaultsAndClamps() {
-        let saved = ComputeEnvironment.threadCount
-        defer { ComputeEnvironment.threadCount = saved }
-        #expect(saved >= 1)
-        ComputeEnvironment.threadCount = 0
-        #expect(ComputeEnvironment.threadCount == 1)
-        ComputeEnvironment.threadCount = 2
-        #expect(ComputeEnvironment.threadCount == 2)
     }
 
     @Test func parallelChunksCoverRangeOnce() {
