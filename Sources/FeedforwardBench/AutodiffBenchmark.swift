@@ -50,6 +50,12 @@ struct HessianVectorProductExtraProducts {
     }
 }
 
+/// The benchmarks' 784-256-256-10 ReLU MLP with a softmax output, freshly initialised.
+func mlpModel(generator: inout SeededRandomNumberGenerator) -> Sequential<Float> {
+    NetworkSpecification(inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10)
+        .makeModel(generator: &generator)
+}
+
 func mlpBatch() -> (features: Tensor<Float>, labels: [Int], source: String) {
     if let data = try? FashionMNIST.load() {
         let indices = Array(0..<128)
@@ -106,9 +112,7 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
     ComputeEnvironment.threadCount = 2
     let (x, labels, source) = mlpBatch()
     var generator = SeededRandomNumberGenerator(seed: 0)
-    let model = NetworkSpecification(
-        inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10
-    ).makeModel(generator: &generator)
+    let model = mlpModel(generator: &generator)
     let directions = model.parameters.map { parameter in
         Tensor<Float>(shape: parameter.value.shape,
                       scalars: (0..<parameter.value.scalarCount).map { _ in Float.random(in: -1...1, using: &generator) })
@@ -169,9 +173,7 @@ func autodiffProfileRun(count: Int, hessianVectorProducts: Bool) {
     ComputeEnvironment.threadCount = 2
     let (x, labels, _) = mlpBatch()
     var generator = SeededRandomNumberGenerator(seed: 0)
-    let model = NetworkSpecification(
-        inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10
-    ).makeModel(generator: &generator)
+    let model = mlpModel(generator: &generator)
     let directions = model.parameters.map { Tensor<Float>.randomNormal(shape: $0.value.shape, using: &generator) }
     for _ in 0..<count {
         _ = hessianVectorProducts ? mlpHessianVectorProduct(model, x, labels, directions) : mlpGradients(model, x, labels)
