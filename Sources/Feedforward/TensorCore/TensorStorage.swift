@@ -58,8 +58,8 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 ///
 /// A training step produces tensors of the same shapes every time (activations, gradients,
 /// temporaries), so after the first step they are served from here and a step asks the allocator
-/// for none of them: no fresh pages to fault in, no returning memory to the system between steps. The pool holds at most
-/// ``capacityBytes``; buffers beyond that go back to the system. Setting the environment variable
+/// for none of them: no fresh pages to fault in, no returning memory to the system between steps.
+/// The pool holds at most ``capacityBytes``; buffers beyond that go back to the system. Setting the environment variable
 /// `FEEDFORWARD_BUFFER_POOL=off` turns it off (the sanitizer runs do, so that every buffer's
 /// use-after-free is seen).
 public enum BufferPool {
@@ -84,9 +84,8 @@ public enum BufferPool {
     /// Returns every retained buffer to the system.
     public static func drain() { state.withLock { $0.trim(to: 0) } }
 
-    struct State: ~Copyable {
-        /// Addresses of free buffers by byte size (stored as integers, which cross the lock as
-        /// sendable values).
+    struct State {
+        /// Addresses of free buffers by byte size.
         var buffers: [Int: [UInt]] = [:]
         var misses: [Int: Int] = [:]
         var retained = 0
@@ -104,7 +103,23 @@ public enum BufferPool {
         }
     }
 
-    static let state = Mutex(State(enabled: ProcessInfo.processInfo.environment["FEEDFORWARD_BUFFER_POOL"] != "off"))
+    /// The pool's state behind a lock. `NSLock` rather than `Synchronization.Mutex`: ThreadSanitizer
+    /// sees the pthread mutex under `NSLock`, but not the standard library's uninstrumented lock, and
+    /// reported every pooled allocation as a race.
+    final class LockedState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var state: State
+
+        init(_ state: State) { self.state = state }
+
+        func withLock<R>(_ body: (inout State) -> R) -> R {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&state)
+        }
+    }
+
+    static let state = LockedState(State(enabled: ProcessInfo.processInfo.environment["FEEDFORWARD_BUFFER_POOL"] != "off"))
 
     /// Buffers below this size bypass the pool: malloc's own free lists serve them as fast as a
     /// locked pool would, and they are too small to fault in fresh pages.
