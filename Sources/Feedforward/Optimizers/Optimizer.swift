@@ -52,9 +52,24 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     }
 }
 
+/// A built-in optimizer: its state is an ``OptimizerState``, which gives the checkpoint accessors.
+protocol BufferedOptimizer: Optimizer {
+    var storage: OptimizerState<Scalar> { get set }
+}
+
+extension BufferedOptimizer {
+    public var state: [String: Tensor<Scalar>] { storage.buffers }
+    public var stepCount: Int { storage.steps }
+
+    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
+        storage.buffers = state
+        storage.steps = stepCount
+    }
+}
+
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay
 /// (added to the gradient, as PyTorch's `SGD`).
-public struct SGD<Scalar: TensorScalar>: Optimizer {
+public struct SGD<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
     public var momentum: Double
     public var nesterov: Bool
@@ -77,17 +92,10 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
             .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
             bufferCount: momentum > 0 ? 1 : 0, to: &model, gradients: gradients)
     }
-
-    public var state: [String: Tensor<Scalar>] { storage.buffers }
-    public var stepCount: Int { storage.steps }
-    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
-        storage.buffers = state
-        storage.steps = stepCount
-    }
 }
 
 /// RMSProp: the learning rate divided by a running root mean square of the gradient.
-public struct RMSProp<Scalar: TensorScalar>: Optimizer {
+public struct RMSProp<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
     public var decay: Double
     public var epsilon: Double
@@ -110,18 +118,11 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
             .rmsProp(learningRate: learningRate, decay: decay, epsilon: epsilon, weightDecay: weightDecay),
             bufferCount: 2, to: &model, gradients: gradients)
     }
-
-    public var state: [String: Tensor<Scalar>] { storage.buffers }
-    public var stepCount: Int { storage.steps }
-    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
-        storage.buffers = state
-        storage.steps = stepCount
-    }
 }
 
 /// Adam (Kingma and Ba) with bias correction; with `decoupledWeightDecay` it is AdamW
 /// (Loshchilov and Hutter): weight decay shrinks the parameters directly.
-public struct Adam<Scalar: TensorScalar>: Optimizer {
+public struct Adam<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
     public var beta1: Double
     public var beta2: Double
@@ -156,12 +157,5 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: storage.steps,
                 weightDecay: weightDecay, decoupled: decoupledWeightDecay),
             bufferCount: 2, to: &model, gradients: gradients)
-    }
-
-    public var state: [String: Tensor<Scalar>] { storage.buffers }
-    public var stepCount: Int { storage.steps }
-    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
-        storage.buffers = state
-        storage.steps = stepCount
     }
 }
