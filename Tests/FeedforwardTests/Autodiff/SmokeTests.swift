@@ -110,9 +110,7 @@ import Testing
             // Without recomputation all ten 128 KiB activations are alive at once before back-propagation.
             exit(equal && plainPeak >= 10 * 256 * 64 * 8 && checkpointPeak < plainPeak ? 0 : 1)
         }
-        if let result, result.exitStatus != .exitCode(0) {
-            Issue.record("gradients differ or the peak did not fall: \(String(decoding: result.standardOutputContent, as: UTF8.self))")
-        }
+        recordOutput(ofFailed: result, "gradients differ or the peak did not fall")
     }
 
     @Test func checkpointedLayerGivesTheSameGradients() {

@@ -105,9 +105,7 @@ import Testing
             print(rows[0])
             exit(rows[0].recomputedBytes < rows[0].plainBytes ? 0 : 1)
         }
-        if let result, result.exitStatus != .exitCode(0) {
-            Issue.record("recomputation kept as much: \(String(decoding: result.standardOutputContent, as: UTF8.self))")
-        }
+        recordOutput(ofFailed: result, "recomputation kept as much")
     }
 }
 

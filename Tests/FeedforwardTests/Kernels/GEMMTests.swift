@@ -164,40 +164,35 @@ private func exitReporting(_ failures: [String]) -> Never {
 /// child process each, so tests running at the same time in this process (bit-for-bit determinism,
 /// resuming) never compute with settings they did not choose.
 @Suite struct GEMMSettingsTests {
-    static func expectSuccess(_ result: ExitTest.Result?) {
-        guard let result, result.exitStatus != .exitCode(0) else { return }
-        Issue.record("child process: \(String(decoding: result.standardOutputContent, as: UTF8.self))")
-    }
-
     @Test func narrowProductsMatchNaiveOnTheBuiltinKernel() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             exitReporting(narrowAtOneAndTwoThreads(.builtin))
-        })
+        }, "child process")
     }
 
     @Test func narrowProductsMatchNaiveOnTheAutomaticBackend() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             exitReporting(narrowAtOneAndTwoThreads(.automatic))
-        })
+        }, "child process")
     }
 
     @Test func narrowProductsMatchNaiveThroughBLAS() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             exitReporting(narrowAtOneAndTwoThreads(.blas))
-        })
+        }, "child process")
     }
 
     @Test func portableKernelMatchesNaive() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             ComputeEnvironment.forcePortableKernel(true)
             let avx2 = ComputeEnvironment.isUsingAVX2 ? ["the portable kernel was forced but AVX2 is in use"] : []
             exitReporting(avx2 + runAll(Float.self, .builtin) + runNarrow(.builtin) + runAll(Double.self, .builtin))
-        })
+        }, "child process")
     }
 
     /// On one thread the automatic backend routes float Aᵀ·B products to the built-in kernel.
     @Test func automaticSingleThreadMatchesNaive() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             ComputeEnvironment.threadCount = 1
             var failures = runAll(Float.self, .automatic)
             for (m, n, k) in [(256, 256, 128), (37, 33, 32), (200, 190, 40)] {
@@ -207,19 +202,19 @@ private func exitReporting(_ failures: [String]) -> Never {
                 }
             }
             exitReporting(failures)
-        })
+        }, "child process")
     }
 
     @Test func builtinSingleThreadMatchesNaive() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             ComputeEnvironment.threadCount = 1
             exitReporting([checkProduct(Float.self, .builtin, transposeA: true, transposeB: true, m: 200, n: 190, k: 40,
                                         alpha: 1, beta: 0.5, seed: 99)].compactMap { $0 })
-        })
+        }, "child process")
     }
 
     @Test func forcingPortableKernelTurnsOffAVX2() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             let detected = ComputeEnvironment.isUsingAVX2
             ComputeEnvironment.forcePortableKernel(true)
             var failures = ComputeEnvironment.isUsingAVX2 ? ["AVX2 still in use after forcing the portable kernel"] : []
@@ -229,11 +224,11 @@ private func exitReporting(_ failures: [String]) -> Never {
             if detected { failures.append("AVX2 detected off x86-64") }
             #endif
             exitReporting(failures)
-        })
+        }, "child process")
     }
 
     @Test func threadCountDefaultsAndClamps() async {
-        Self.expectSuccess(await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             var failures: [String] = []
             if ComputeEnvironment.threadCount < 1 { failures.append("default thread count \(ComputeEnvironment.threadCount)") }
             ComputeEnvironment.threadCount = 0
@@ -241,7 +236,7 @@ private func exitReporting(_ failures: [String]) -> Never {
             ComputeEnvironment.threadCount = 2
             if ComputeEnvironment.threadCount != 2 { failures.append("2 threads gave \(ComputeEnvironment.threadCount)") }
             exitReporting(failures)
-        })
+        }, "child process")
     }
 }
 

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 @testable import Feedforward
 
+/// Records an issue with the child's standard output when an exit test's process failed (the exit
+/// test itself records only the status).
+func recordOutput(ofFailed result: ExitTest.Result?, _ context: String) {
+    guard let result, result.exitStatus != .exitCode(0) else { return }
+    Issue.record("\(context): \(String(decoding: result.standardOutputContent, as: UTF8.self))")
+}
+
 /// SplitMix64: a tiny, fully deterministic generator for reproducible tests.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
