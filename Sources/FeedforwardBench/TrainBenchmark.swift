@@ -124,15 +124,33 @@ struct BenchmarkData {
     }
 }
 
+/// What one benchmark training run measured.
+struct TrainingRun {
+    var epochSeconds: [Double] = []
+    var losses: [Double] = []
+    var stepsPerEpoch = 0
+    var testAccuracy = Double.nan
+    var rssAfterSetup = 0.0
+
+    /// Records one epoch and, unless `quiet`, prints its line.
+    mutating func record(epoch: Int, seconds: Double, loss: Double, batchSize: Int, quiet: Bool) {
+        epochSeconds.append(seconds)
+        losses.append(loss)
+        if !quiet {
+            print(String(format: "epoch %3d time %7.3fs  %9.0f samples/s  train_loss %.4f",
+                         epoch, seconds, Double(stepsPerEpoch * batchSize) / seconds, loss))
+        }
+    }
+}
+
 /// Trains through the library's own loop, `TrainingSession` (with the last partial batch dropped),
-/// on Fashion-MNIST as `FashionMNIST.load()` gives it (pixels kept as bytes until a batch is read):
-/// the epoch times, the training losses and the test accuracy.
+/// on Fashion-MNIST as `FashionMNIST.load()` gives it (pixels kept as bytes until a batch is read).
 func sessionTraining(
     epochs: Int, optimizerName: String, seed: UInt64, quiet: Bool, specification: NetworkSpecification
-) throws -> (times: [Double], losses: [Double], testAccuracy: Double, samplesPerEpoch: Int, rssAfterSetup: Double) {
+) throws -> TrainingRun {
     let images = try FashionMNIST.load()
     let train = SupervisedDataset(images.train), test = SupervisedDataset(images.test)
-    let rssAfterSetup = residentMemoryMB().current
+    var run = TrainingRun(rssAfterSetup: residentMemoryMB().current)
     var options = TrainingOptions()
     options.epochs = epochs
     options.batchSize = 128
@@ -141,19 +159,13 @@ func sessionTraining(
     options.optimizer = optimizerName == "adam" ? .adam : .momentum
     options.learningRate = optimizerName == "adam" ? 1e-3 : 0.05
     var session = TrainingSession(specification: specification, options: options)
-    var times: [Double] = [], losses: [Double] = []
-    let samplesPerEpoch = train.count / 128 * 128
+    run.stepsPerEpoch = train.count / options.batchSize
     while !session.isFinished {
         let record = try session.trainEpoch(on: train)
-        times.append(record.seconds)
-        losses.append(record.trainLoss)
-        if !quiet {
-            print(String(format: "epoch %3d time %7.3fs  %9.0f samples/s  train_loss %.4f",
-                         record.epoch, record.seconds, Double(samplesPerEpoch) / record.seconds, record.trainLoss))
-        }
+        run.record(epoch: record.epoch, seconds: record.seconds, loss: record.trainLoss, batchSize: options.batchSize, quiet: quiet)
     }
-    let accuracy = session.evaluate(on: test).classification?.accuracy ?? .nan
-    return (times, losses, accuracy, samplesPerEpoch, rssAfterSetup)
+    run.testAccuracy = session.evaluate(on: test).classification?.accuracy ?? .nan
+    return run
 }
 
 func runTrainBenchmark(
@@ -165,23 +177,12 @@ func runTrainBenchmark(
     let batchSize = 128
     let specification = NetworkSpecification(
         inputSize: 784, hiddenSizes: [256, 256], activation: .relu, output: .softmax, targetSize: 10)
-    var times: [Double] = []
-    var losses: [Double] = []
-    let steps: Int
-    let testAccuracy: Double
-    let rssAfterSetup: Double
-    if session {
-        let result = try sessionTraining(
-            epochs: epochs, optimizerName: optimizerName, seed: seed, quiet: quiet, specification: specification)
-        (times, losses, testAccuracy) = (result.times, result.losses, result.testAccuracy)
-        (steps, rssAfterSetup) = (result.samplesPerEpoch / batchSize, result.rssAfterSetup)
-    } else {
-        let data = try BenchmarkData.load(compact: compact)
-        rssAfterSetup = residentMemoryMB().current
-        (steps, testAccuracy) = try stepTraining(
-            data: data, epochs: epochs, optimizerName: optimizerName, seed: seed, quiet: quiet,
-            specification: specification, times: &times, losses: &losses)
-    }
+    let run = session
+        ? try sessionTraining(epochs: epochs, optimizerName: optimizerName, seed: seed, quiet: quiet, specification: specification)
+        : stepTraining(
+            data: try BenchmarkData.load(compact: compact), epochs: epochs, optimizerName: optimizerName, seed: seed,
+            quiet: quiet, specification: specification)
+    let (times, losses, steps) = (run.epochSeconds, run.losses, run.stepsPerEpoch)
     let steady = times.count > 1 ? Array(times.dropFirst()) : times
     let medianEpoch = steady.sorted()[steady.count / 2]
     let peak = residentMemoryMB().peak
@@ -196,8 +197,8 @@ func runTrainBenchmark(
         "data": session ? "TrainingSession, FashionMNIST.load() (uint8 pixels)"
             : compact ? "uint8 pixels, converted per batch" : "Float32 tensors (FashionMNIST.load)",
         "samples_per_epoch": steps * batchSize, "median_epoch_s": medianEpoch, "first_epoch_s": times[0],
-        "median_samples_per_s": Double(steps * batchSize) / medianEpoch, "test_acc": testAccuracy,
-        "final_train_loss": losses.last!, "rss_after_setup_mb": rssAfterSetup, "peak_rss_mb": peak,
+        "median_samples_per_s": Double(steps * batchSize) / medianEpoch, "test_acc": run.testAccuracy,
+        "final_train_loss": losses.last!, "rss_after_setup_mb": run.rssAfterSetup, "peak_rss_mb": peak,
         "n_epochs_in_median": steady.count, "blas": ComputeEnvironment.blasLibrary ?? "none",
         "step_ms": stepSeconds * 1e3, "gemm_step_ms": gemmSeconds * 1e3,
         "gemm_gflops": products.flops / gemmSeconds / 1e9,
@@ -207,19 +208,20 @@ func runTrainBenchmark(
 }
 
 /// Trains with `valueWithGradient(at: model)` and `Optimizer.update` called directly, the protocol
-/// of the reference script step for step; returns the steps per epoch and the test accuracy.
+/// of the reference script step for step.
 func stepTraining(
     data: BenchmarkData, epochs: Int, optimizerName: String, seed: UInt64, quiet: Bool,
-    specification: NetworkSpecification, times: inout [Double], losses: inout [Double]
-) throws -> (steps: Int, testAccuracy: Double) {
+    specification: NetworkSpecification
+) -> TrainingRun {
     let batchSize = 128
+    var run = TrainingRun(rssAfterSetup: residentMemoryMB().current)
     var generator = SeededRandomNumberGenerator(seed: seed)
     var model = specification.makeModel(generator: &generator)
     var optimizer: any Optimizer<Float> = optimizerName == "adam"
         ? OptimizerChoice.adam.makeOptimizer(learningRate: 1e-3)
         : OptimizerChoice.momentum.makeOptimizer(learningRate: 0.05)
     let trainIndices = Array(0..<data.trainLabels.count)
-    let steps = trainIndices.count / batchSize
+    run.stepsPerEpoch = trainIndices.count / batchSize
     for epoch in 1...epochs {
         let batches = Minibatching.shuffledBatches(of: trainIndices, batchSize: batchSize, dropLast: true, using: &generator)
         let start = now()
@@ -233,15 +235,9 @@ func stepTraining(
             optimizer.update(&model, along: gradients)
             lossSum += Double(loss.scalar)
         }
-        let seconds = now() - start
-        times.append(seconds)
-        losses.append(lossSum / Double(batches.count))
-        if !quiet {
-            print(String(format: "epoch %3d time %7.3fs  %9.0f samples/s  train_loss %.4f",
-                         epoch, seconds, Double(steps * batchSize) / seconds, losses.last!))
-        }
+        run.record(epoch: epoch, seconds: now() - start, loss: lossSum / Double(batches.count), batchSize: batchSize, quiet: quiet)
     }
-    let testAccuracy = withoutGradients { () -> Double in
+    run.testAccuracy = withoutGradients { () -> Double in
         var correct = 0.0
         for range in Minibatching.batchRanges(count: data.testLabels.count, batchSize: 1000) {
             let indices = Array(range)
@@ -250,7 +246,7 @@ func stepTraining(
         }
         return correct / Double(data.testLabels.count)
     }
-    return (steps, testAccuracy)
+    return run
 }
 
 func trainBenchmark(_ arguments: [String]) {
