@@ -6,9 +6,14 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
     private var indexByName: [String: Int]
 
     init(names: [String], tensors: [Tensor<Scalar>]) {
+        self.init(names: names, tensors: tensors, indexByName: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
+    }
+
+    /// Gradients with the index of `names` already built (a replayed step reuses it).
+    init(names: [String], tensors: [Tensor<Scalar>], indexByName: [String: Int]) {
         self.names = names
         self.tensors = tensors
-        indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        self.indexByName = indexByName
     }
 
     /// The gradient of the parameter called `name`.
