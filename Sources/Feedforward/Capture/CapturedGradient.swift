@@ -80,7 +80,7 @@ public final class CapturedGradient<Model: Layer> {
     public func callAsFunction(
         at model: Model, inputs: [Tensor<Scalar>] = []
     ) throws(CaptureError) -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>) {
-        if let lastStep, lastStep.bind(model: model, inputs: inputs) { return lastStep.replay() }
+        if let lastStep, let result = lastStep.replay(at: model, inputs: inputs) { return result }
         var shapes = model.parameters.map(\.value.shape)
         shapes.append([-1])  // separates parameter shapes from input shapes
         shapes += inputs.map(\.shape)
@@ -92,9 +92,10 @@ public final class CapturedGradient<Model: Layer> {
             steps[shapes] = step
         }
         lastStep = step
-        let bound = step.bind(model: model, inputs: inputs)
-        precondition(bound, "CapturedGradient: a captured step does not accept the arguments it was captured for")
-        return step.replay()
+        guard let result = step.replay(at: model, inputs: inputs) else {
+            preconditionFailure("CapturedGradient: a captured step does not accept the arguments it was captured for")
+        }
+        return result
     }
 }
 
@@ -153,9 +154,20 @@ final class CapturedStep<Model: Layer> {
         table.deallocate()
     }
 
+    /// Runs the recorded kernels on the parameters of `model` and on `inputs`, or returns nil when
+    /// their count or shapes differ from the capture.
+    func replay(
+        at model: Model, inputs: [Tensor<Scalar>]
+    ) -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>)? {
+        // The table holds bare pointers: the arguments must live until the kernels have run.
+        withExtendedLifetime((model, inputs)) {
+            bind(model: model, inputs: inputs) ? replayBound() : nil
+        }
+    }
+
     /// Writes the buffers of `model`'s parameters and of `inputs` into the table; false, with the
     /// table unusable until the next successful bind, when their count or shapes differ from the capture.
-    func bind(model: Model, inputs: [Tensor<Scalar>]) -> Bool {
+    private func bind(model: Model, inputs: [Tensor<Scalar>]) -> Bool {
         guard inputs.count == inputSlots.count else { return false }
         for (index, input) in inputs.enumerated() where input.shape != inputShapes[index] { return false }
         var visited = model
@@ -177,7 +189,7 @@ final class CapturedStep<Model: Layer> {
     }
 
     /// Runs the recorded kernels on the bound buffers and returns the value and gradients.
-    func replay() -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>) {
+    private func replayBound() -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>) {
         // A result buffer a caller still holds is left to the caller (copy-on-write's rule).
         for index in ownedOutputs.indices where !isKnownUniquelyReferenced(&ownedOutputs[index]) {
             ownedOutputs[index] = TensorStorage(uninitializedCount: ownedOutputs[index].count)
@@ -260,14 +272,12 @@ final class CapturedStep<Model: Layer> {
         // give the function's results bit for bit.
         let expected = recorded!
         recorded = nil
-        _ = step.bind(model: traced, inputs: tracedInputs)
-        try step.verify(step.replay(), against: expected, labels: labels)
+        try step.verify(step.replay(at: traced, inputs: tracedInputs)!, against: expected, labels: labels)
         var perturbedModel = model
         perturbedModel.visitParameters { _, parameter in parameter = perturbed(parameter) }
         let perturbedInputs = inputs.map(perturbed)
         let perturbedExpected = valueWithGradient(at: perturbedModel) { loss($0, perturbedInputs) }
-        _ = step.bind(model: perturbedModel, inputs: perturbedInputs)
-        try step.verify(step.replay(), against: perturbedExpected, labels: labels)
+        try step.verify(step.replay(at: perturbedModel, inputs: perturbedInputs)!, against: perturbedExpected, labels: labels)
         return step
     }
 

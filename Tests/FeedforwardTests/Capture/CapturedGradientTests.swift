@@ -216,3 +216,22 @@ private func expectSameModels<S>(_ a: Sequential<S>, _ b: Sequential<S>, sourceL
     let identity = CapturedGradient<Sequential<Float>> { _, data in data[0] }
     #expect(throws: CaptureError.outputIsArgument(output: "value")) { try identity(at: model, inputs: [Tensor<Float>([2])]) }
 }
+
+@Test func xorNetworkCaptures() throws {
+    let x = Tensor<Float>(shape: [4, 2], scalars: [0, 0, 0, 1, 1, 0, 1, 1])
+    let y = Tensor<Float>(shape: [4, 1], scalars: [0, 1, 1, 0])
+    var generator = SeededRandomNumberGenerator(seed: 1)
+    func uniform(_ shape: [Int]) -> Tensor<Float> {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
+    }
+    let model = Sequential<Float>([
+        Dense(weight: uniform([2, 2]), bias: Tensor<Float>([0.1, 0.1]), activation: .relu),
+        Dense(weight: uniform([1, 2]), bias: Tensor<Float>([0]), activation: .identity),
+    ])
+    let captured = CapturedGradient<Sequential<Float>> { model, data in
+        meanSquaredError(predictions: model(data[0]), targets: data[1])
+    }
+    expectBitwiseEqual(
+        try captured(at: model, inputs: [x, y]),
+        valueWithGradient(at: model) { meanSquaredError(predictions: $0(x), targets: y) }, "xor")
+}
