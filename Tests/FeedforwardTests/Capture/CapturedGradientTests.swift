@@ -235,3 +235,23 @@ private func expectSameModels<S>(_ a: Sequential<S>, _ b: Sequential<S>, sourceL
         try captured(at: model, inputs: [x, y]),
         valueWithGradient(at: model) { meanSquaredError(predictions: $0(x), targets: y) }, "xor")
 }
+
+@Test func dropoutInTrainingIsRejected() throws {
+    var generator = SeededRandomNumberGenerator(seed: 2)
+    let model = Sequential<Float> {
+        Dense<Float>(inputSize: 3, outputSize: 8, activation: .relu, generator: &generator)
+        Dropout<Float>(probability: 0.5)
+        Dense<Float>(inputSize: 8, outputSize: 2, generator: &generator)
+    }
+    let x: Tensor<Float> = normal([6, 3], seed: 1)
+    let targets: Tensor<Float> = normal([6, 2], seed: 2)
+    let captured = CapturedGradient(of: captureLosses(Float.self)[0].loss)
+    var masks = SeededRandomNumberGenerator(seed: 3)
+    #expect(throws: CaptureError.self) {
+        try LearningPhase.training(using: &masks) { try captured(at: model, inputs: [x, targets]) }
+    }
+    // Outside training, dropout is the identity and the capture succeeds.
+    expectBitwiseEqual(
+        try captured(at: model, inputs: [x, targets]),
+        valueWithGradient(at: model) { meanSquaredError(predictions: $0(x), targets: targets) }, "inference mode")
+}
