@@ -121,13 +121,25 @@ func runXORBenchmark(sampleSeconds: Double) -> [String: Any] {
     ]
 }
 
-/// Runs exactly `steps` training steps and nothing else, for profilers (callgrind, perf).
-func xorProfileRun(steps: Int) {
+/// Runs exactly `steps` training steps and nothing else, for profilers (callgrind, perf); with
+/// `captured`, through a captured gradient (captured on the first step).
+func xorProfileRun(steps: Int, captured: Bool) {
     let problem = XORProblem()
     var model = problem.model
     var optimizer = SGD<Float>(learningRate: 0.1)
+    let capturedGradient = problem.capturedGradient()
+    let inputs = [problem.x, problem.y]
     for _ in 0..<steps {
-        let (_, gradients) = valueWithGradient(at: model) { problem.loss($0) }
+        let gradients: ParameterGradients<Float>
+        if captured {
+            do {
+                gradients = try capturedGradient(at: model, inputs: inputs).gradients
+            } catch {
+                fatalError("xor: the captured gradient failed: \(error)")
+            }
+        } else {
+            gradients = valueWithGradient(at: model) { problem.loss($0) }.gradients
+        }
         optimizer.update(&model, along: gradients)
     }
     print("ran \(steps) steps; final loss \(withoutGradients { problem.loss(model).scalar })")
@@ -135,7 +147,7 @@ func xorProfileRun(steps: Int) {
 
 func xorBenchmark(_ arguments: [String]) {
     if let index = arguments.firstIndex(of: "--profile-steps"), index + 1 < arguments.count, let steps = Int(arguments[index + 1]) {
-        xorProfileRun(steps: steps)
+        xorProfileRun(steps: steps, captured: arguments.contains("--captured"))
         return
     }
     let asJSON = arguments.contains("--json")

@@ -101,59 +101,26 @@ public final class CapturedGradient<Model: Layer> {
     }
 }
 
-/// One captured computation of the value and gradients, for fixed parameter and input shapes.
+/// One captured computation of the value and gradients, for fixed parameter and input shapes: the
+/// replay program and where the arguments go in its table.
 final class CapturedStep<Model: Layer> {
     typealias Scalar = Model.Scalar
 
-    /// Where a result lives: a buffer the step owns (index into ``ownedOutputs``), or a constant.
-    enum Output {
-        case owned(Int)
-        case constant(TensorStorage<Scalar>)
-    }
-
-    private let entries: [KernelTrace.Entry]
-    private let table: KernelTrace.Table
-    private let slotCount: Int
-    /// The owned and constant buffers the entries use, other than the owned outputs.
-    private let retained: [AnyObject]
+    private let program: ReplayProgram<Scalar>
     private let parameterSlots: [Int]
     private let parameterShapes: [[Int]]
     private let inputSlots: [Int]
     private let inputShapes: [[Int]]
-    private let names: [String]
-    private let indexByName: [String: Int]
-    /// The value first, then one gradient per parameter.
-    private let outputs: [Output]
-    private let outputShapes: [[Int]]
-    /// Buffers of results, held only here between calls so that one still held by a caller is seen.
-    private var ownedOutputs: [TensorStorage<Scalar>]
-    private let ownedOutputSlots: [Int]
 
     private init(
-        trace: KernelTrace, parameterSlots: [Int], parameterShapes: [[Int]], inputSlots: [Int], inputShapes: [[Int]],
-        names: [String], outputs: [Output], outputShapes: [[Int]], ownedOutputs: [TensorStorage<Scalar>],
-        ownedOutputSlots: [Int]
+        program: ReplayProgram<Scalar>, parameterSlots: [Int], parameterShapes: [[Int]], inputSlots: [Int],
+        inputShapes: [[Int]]
     ) {
-        entries = trace.entries
-        slotCount = trace.pointers.count
-        table = .allocate(capacity: Swift.max(1, slotCount))
-        table.initialize(from: trace.pointers, count: slotCount)
-        retained = trace.storages.compactMap { $0 }
+        self.program = program
         self.parameterSlots = parameterSlots
         self.parameterShapes = parameterShapes
         self.inputSlots = inputSlots
         self.inputShapes = inputShapes
-        self.names = names
-        indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        self.outputs = outputs
-        self.outputShapes = outputShapes
-        self.ownedOutputs = ownedOutputs
-        self.ownedOutputSlots = ownedOutputSlots
-    }
-
-    deinit {
-        table.deinitialize(count: slotCount)
-        table.deallocate()
     }
 
     /// Runs the recorded kernels on the parameters of `model` and on `inputs`, or returns nil when
@@ -163,15 +130,17 @@ final class CapturedStep<Model: Layer> {
     ) -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>)? {
         // The table holds bare pointers: the arguments must live until the kernels have run.
         withExtendedLifetime((model, inputs)) {
-            bind(model: model, inputs: inputs) ? replayBound() : nil
+            bind(model: model, inputs: inputs) ? program.run() : nil
         }
     }
 
     /// Writes the buffers of `model`'s parameters and of `inputs` into the table; false, with the
     /// table unusable until the next successful bind, when their count or shapes differ from the capture.
     private func bind(model: Model, inputs: [Tensor<Scalar>]) -> Bool {
+        // Index loops: this code is generic over the model, and a generic `enumerated()` iterates slowly.
         guard inputs.count == inputSlots.count else { return false }
-        for (index, input) in inputs.enumerated() where input.shape != inputShapes[index] { return false }
+        for index in 0..<inputs.count where inputs[index].shape != inputShapes[index] { return false }
+        let table = program.table
         var visited = model
         var index = 0
         var matches = true
@@ -184,30 +153,10 @@ final class CapturedStep<Model: Layer> {
             index += 1
         }
         guard matches, index == parameterSlots.count else { return false }
-        for (index, input) in inputs.enumerated() {
-            table[inputSlots[index]] = UnsafeMutableRawPointer(input.storage.base)
+        for index in 0..<inputs.count {
+            table[inputSlots[index]] = UnsafeMutableRawPointer(inputs[index].storage.base)
         }
         return true
-    }
-
-    /// Runs the recorded kernels on the bound buffers and returns the value and gradients.
-    private func replayBound() -> (value: Tensor<Scalar>, gradients: ParameterGradients<Scalar>) {
-        // A result buffer a caller still holds is left to the caller (copy-on-write's rule).
-        for index in ownedOutputs.indices where !isKnownUniquelyReferenced(&ownedOutputs[index]) {
-            ownedOutputs[index] = TensorStorage(uninitializedCount: ownedOutputs[index].count)
-            table[ownedOutputSlots[index]] = UnsafeMutableRawPointer(ownedOutputs[index].base)
-        }
-        for entry in entries { entry(table) }
-        func result(_ index: Int) -> Tensor<Scalar> {
-            switch outputs[index] {
-            case .owned(let buffer): return Tensor(storage: ownedOutputs[buffer], shape: outputShapes[index])
-            case .constant(let storage): return Tensor(storage: storage, shape: outputShapes[index])
-            }
-        }
-        var gradients: [Tensor<Scalar>] = []
-        gradients.reserveCapacity(outputs.count - 1)
-        for index in 1..<outputs.count { gradients.append(result(index)) }
-        return (result(0), ParameterGradients(names: names, tensors: gradients, indexByName: indexByName))
     }
 
     /// Records `loss` at `model` and `inputs`, then checks the record against the function.
@@ -241,7 +190,7 @@ final class CapturedStep<Model: Layer> {
 
         let results = [recorded!.value] + recorded!.gradients.tensors
         let labels = ["value"] + names.map { "gradient of '\($0)'" }
-        var outputs: [Output] = []
+        var outputs: [ReplayProgram<Scalar>.Output] = []
         var ownedOutputs: [TensorStorage<Scalar>] = []
         var ownedOutputSlots: [Int] = []
         for (index, tensor) in results.enumerated() {
@@ -265,10 +214,12 @@ final class CapturedStep<Model: Layer> {
                 }
             }
         }
+        let program = ReplayProgram(
+            trace: trace, names: names, outputs: outputs, outputShapes: results.map(\.shape), ownedOutputs: ownedOutputs,
+            ownedOutputSlots: ownedOutputSlots)
         let step = CapturedStep(
-            trace: trace, parameterSlots: parameterSlots, parameterShapes: parameterShapes, inputSlots: inputSlots,
-            inputShapes: tracedInputs.map(\.shape), names: names, outputs: outputs, outputShapes: results.map(\.shape),
-            ownedOutputs: ownedOutputs, ownedOutputSlots: ownedOutputSlots)
+            program: program, parameterSlots: parameterSlots, parameterShapes: parameterShapes, inputSlots: inputSlots,
+            inputShapes: tracedInputs.map(\.shape))
 
         // The check: the record replayed at the capture's own arguments, then at perturbed ones, must
         // give the function's results bit for bit.
