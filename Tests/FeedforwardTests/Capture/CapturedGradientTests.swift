@@ -255,3 +255,21 @@ private func expectSameModels<S>(_ a: Sequential<S>, _ b: Sequential<S>, sourceL
         try captured(at: model, inputs: [x, targets]),
         valueWithGradient(at: model) { meanSquaredError(predictions: $0(x), targets: targets) }, "inference mode")
 }
+
+@Test func recomputedLayersReplayToo() throws {
+    // A checkpointed block runs its forward pass again during back-propagation; the trace records both.
+    var generator = SeededRandomNumberGenerator(seed: 4)
+    let model = Sequential<Double> {
+        Checkpointed(Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator))
+        Dense<Double>(inputSize: 4, outputSize: 2, generator: &generator)
+    }
+    let loss = captureLosses(Double.self)[0].loss
+    let captured = CapturedGradient(of: loss)
+    for seed in [UInt64(1), 2] {
+        let x: Tensor<Double> = normal([5, 3], seed: seed)
+        let targets: Tensor<Double> = normal([5, 2], seed: seed + 10)
+        expectBitwiseEqual(
+            try captured(at: model, inputs: [x, targets]), valueWithGradient(at: model) { loss($0, [x, targets]) },
+            "seed \(seed)")
+    }
+}
