@@ -39,16 +39,19 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
 ///
 /// What the record sees, as with `jax.jit`: the model's parameters and the `inputs` tensors are
 /// arguments, read afresh at each call. Everything else the function uses is a constant frozen at
-/// capture: a tensor or Swift array it captures (labels, masks), and Swift control flow that depends
-/// on values (a branch on `x.scalar`). Randomness (dropout in training mode) is frozen too, and
-/// the check rejects it. A new combination of parameter and input shapes (a last, smaller batch) is
-/// captured once more and kept; ``capturedShapeCount`` counts them.
+/// capture: a tensor or Swift array it captures (labels, masks), randomness (dropout in training
+/// mode), values computed on the host from tensors (through `scalars`, `withUnsafeBufferPointer` or
+/// a conversion to another element type; the record holds only the library's own kernels), and
+/// Swift control flow that depends on values (a branch on `x.scalar`). The check finds such a
+/// dependence when the perturbed values change a result; a branch taken the same way for both sets
+/// of values goes unnoticed and stays frozen. A new combination of parameter and input shapes (a
+/// last, smaller batch) is captured once more and kept; ``capturedShapeCount`` counts them.
 ///
 /// The optimizer's update stays outside, so schedules and step counts work as usual, and the model
 /// can be updated in place between calls. Results have value semantics: a result kept from one call
 /// is not changed by the next. They are constants for differentiation (nothing is recorded), and
-/// anomaly detection does not check replayed kernels. A capture costs about three evaluations of the
-/// function (the recorded run and the two checks).
+/// anomaly detection does not check replayed kernels. A capture costs two eager evaluations (the
+/// recorded one and the perturbed one of the check) and three replays.
 ///
 /// ```swift
 /// let step = CapturedGradient<Sequential<Float>> { model, inputs in
