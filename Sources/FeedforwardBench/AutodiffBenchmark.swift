@@ -71,14 +71,10 @@ func mlpGradients<S>(_ model: Sequential<S>, _ x: Tensor<S>, _ labels: [Int]) ->
     valueWithGradient(at: model) { crossEntropy(logits: $0(x), labels: labels) }.gradients.tensors
 }
 
-/// Hv = ∇_p(∇_p L · v), reverse over reverse: valueWithGradient at the model nested in another.
+/// Hv = ∇_p(∇_p L · v): the library's model form of `hessianVectorProduct` (reverse over reverse).
 func mlpHessianVectorProduct<S>(_ model: Sequential<S>, _ x: Tensor<S>, _ labels: [Int], _ directions: [Tensor<S>]) -> [Tensor<S>] {
-    valueWithGradient(at: model) { model -> Tensor<S> in
-        let inner = mlpGradients(model, x, labels)
-        var dot = (inner[0] * directions[0]).sum()
-        for i in 1..<inner.count { dot = dot + (inner[i] * directions[i]).sum() }
-        return dot
-    }.gradients.tensors
+    let v = ParameterGradients(names: model.parameters.map(\.name), tensors: directions)
+    return hessianVectorProduct(at: model, along: v) { crossEntropy(logits: $0(x), labels: labels) }.tensors
 }
 
 /// ‖Hv − (∇L(p + εv) − ∇L(p − εv)) / 2ε‖ / ‖the difference‖.

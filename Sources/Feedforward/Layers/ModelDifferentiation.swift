@@ -5,7 +5,11 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
     public private(set) var tensors: [Tensor<Scalar>]
     private var indexByName: [String: Int]
 
-    init(names: [String], tensors: [Tensor<Scalar>]) {
+    /// Tensors by parameter name, in a model's visiting order (for example directions for
+    /// ``hessianVectorProduct(at:along:of:)-(Model,_,_)``). Names must be unique and match the tensors.
+    public init(names: [String], tensors: [Tensor<Scalar>]) {
+        precondition(names.count == tensors.count, "ParameterGradients: \(names.count) names for \(tensors.count) tensors")
+        precondition(Set(names).count == names.count, "ParameterGradients: parameter names must be unique, got \(names)")
         self.names = names
         self.tensors = tensors
         indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
@@ -66,6 +70,36 @@ public func gradient<Model: Layer>(
     at model: Model, of loss: (Model) -> Tensor<Model.Scalar>
 ) -> ParameterGradients<Model.Scalar> {
     valueWithGradient(at: model, of: loss).gradients
+}
+
+/// The Hessian-vector product `H v = ∇θ[(∇θ L)ᵀ v]` (eq. 6.59) of `loss(model)` with respect to all
+/// parameters θ of `model`, without forming H: reverse over reverse, about three gradients' work.
+///
+/// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
+/// a direction has v = 0 there. The result has an entry for every parameter.
+///
+/// ```swift
+/// let v = ParameterGradients(names: model.parameters.map(\.name), tensors: randomDirections)
+/// let hv = hessianVectorProduct(at: model, along: v) { crossEntropy(logits: $0(x), labels: labels) }
+/// ```
+public func hessianVectorProduct<Model: Layer>(
+    at model: Model, along directions: ParameterGradients<Model.Scalar>, of loss: (Model) -> Tensor<Model.Scalar>
+) -> ParameterGradients<Model.Scalar> {
+    let names = Set(model.parameters.map(\.name))
+    for name in directions.names where !names.contains(name) {
+        preconditionFailure("hessianVectorProduct: direction '\(name)' names no parameter of the model")
+    }
+    return gradient(at: model) { model -> Tensor<Model.Scalar> in
+        let inner = gradient(at: model, of: loss)
+        var product: Tensor<Model.Scalar>?
+        for (name, g) in zip(inner.names, inner.tensors) {
+            guard let v = directions[name] else { continue }
+            precondition(v.shape == g.shape, "hessianVectorProduct: direction '\(name)' has shape \(v.shape), parameter \(g.shape)")
+            let term = (g * v).sum()
+            product = product.map { $0 + term } ?? term
+        }
+        return product ?? Tensor(0)
+    }
 }
 
 extension Layer {

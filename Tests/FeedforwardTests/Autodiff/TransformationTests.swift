@@ -43,6 +43,46 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
         #expect(sum.isApproximatelyEqual(to: separate, absoluteTolerance: 1e-12))
     }
 
+    @Test func modelHessianVectorProductMatchesFiniteDifferencesOfGradients() throws {
+        var generator = SeededRandomNumberGenerator(seed: 87)
+        let model = Sequential<Double> {
+            Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator)
+            Residual(Dense<Double>(inputSize: 4, outputSize: 4, activation: .softplus, generator: &generator))
+            Dense<Double>(inputSize: 4, outputSize: 3, generator: &generator)
+        }
+        let x = testTensor([5, 3], seed: 88)
+        let labels = [0, 2, 1, 1, 0]
+        let loss: (Sequential<Double>) -> Tensor<Double> = { crossEntropy(logits: $0(x), labels: labels) }
+        let parameters = model.parameters
+        let directions = ParameterGradients(
+            names: parameters.map(\.name),
+            tensors: parameters.enumerated().map { testTensor($1.value.shape, seed: 89 + UInt64($0)) })
+        let hv = hessianVectorProduct(at: model, along: directions, of: loss)
+        #expect(hv.names == parameters.map(\.name))
+
+        func shifted(_ step: Double) -> Sequential<Double> {
+            var copy = model
+            copy.visitParameters { name, p in p = withoutGradients { p + directions[name]! * step } }
+            return copy
+        }
+        let epsilon = 1e-5
+        let (plus, minus) = (gradient(at: shifted(epsilon), of: loss), gradient(at: shifted(-epsilon), of: loss))
+        for name in hv.names {
+            let numeric = withoutGradients { (plus[name]! - minus[name]!) / (2 * epsilon) }
+            let analytic = try #require(hv[name])
+            #expect(analytic.isApproximatelyEqual(to: numeric, absoluteTolerance: 1e-7, relativeTolerance: 1e-6),
+                    "\(name): \(analytic.scalars) vs \(numeric.scalars)")
+        }
+
+        // A parameter without a direction has v = 0 there: the product is that of the zero-padded direction.
+        let partial = ParameterGradients(names: [directions.names[0]], tensors: [directions.tensors[0]])
+        let padded = ParameterGradients(
+            names: directions.names,
+            tensors: directions.tensors.enumerated().map { $0 == 0 ? $1 : Tensor.zeros(like: $1) })
+        let (a, b) = (hessianVectorProduct(at: model, along: partial, of: loss), hessianVectorProduct(at: model, along: padded, of: loss))
+        for (p, q) in zip(a.tensors, b.tensors) { #expect(p.isApproximatelyEqual(to: q, absoluteTolerance: 1e-12)) }
+    }
+
     @Test func forwardAndReverseJacobiansAgree() {
         let a = testTensor([3, 4], seed: 90)
         // R⁴ → R³ (more inputs than outputs) and R² → R⁵ (fewer).
