@@ -72,8 +72,42 @@ public func gradient<Model: Layer>(
     valueWithGradient(at: model, of: loss).gradients
 }
 
+/// The directional derivative of `loss(model)` along `directions` in parameter space,
+/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)``).
+///
+/// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
+/// a direction has v = 0 there.
+public func jvp<Model: Layer>(
+    at model: Model, along directions: ParameterGradients<Model.Scalar>, of loss: (Model) -> Tensor<Model.Scalar>
+) -> Tensor<Model.Scalar> {
+    var names: [String] = []
+    var arguments: [Tensor<Model.Scalar>] = []
+    var copy = model
+    copy.visitParameters { name, parameter in
+        names.append(name)
+        arguments.append(parameter)
+    }
+    for name in directions.names where !names.contains(name) {
+        preconditionFailure("jvp: direction '\(name)' names no parameter of the model")
+    }
+    let tangents = zip(names, arguments).map { name, parameter -> Tensor<Model.Scalar>? in
+        guard let v = directions[name] else { return nil }
+        precondition(v.shape == parameter.shape, "jvp: direction '\(name)' has shape \(v.shape), parameter \(parameter.shape)")
+        return v
+    }
+    return forwardAccumulation(at: arguments, along: tangents) { tracked in
+        var index = 0
+        copy.visitParameters { _, parameter in
+            parameter = tracked[index]
+            index += 1
+        }
+        return loss(copy)
+    }.tangent
+}
+
 /// The Hessian-vector product `H v = ∇θ[(∇θ L)ᵀ v]` (eq. 6.59) of `loss(model)` with respect to all
-/// parameters θ of `model`, without forming H: reverse over reverse, about three gradients' work.
+/// parameters θ of `model`, without forming H: reverse mode over the forward-mode
+/// ``jvp(at:along:of:)-(Model,_,_)``, about two to three gradients' work.
 ///
 /// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
 /// a direction has v = 0 there. The result has an entry for every parameter.
@@ -85,21 +119,7 @@ public func gradient<Model: Layer>(
 public func hessianVectorProduct<Model: Layer>(
     at model: Model, along directions: ParameterGradients<Model.Scalar>, of loss: (Model) -> Tensor<Model.Scalar>
 ) -> ParameterGradients<Model.Scalar> {
-    let names = Set(model.parameters.map(\.name))
-    for name in directions.names where !names.contains(name) {
-        preconditionFailure("hessianVectorProduct: direction '\(name)' names no parameter of the model")
-    }
-    return gradient(at: model) { model -> Tensor<Model.Scalar> in
-        let inner = gradient(at: model, of: loss)
-        var product: Tensor<Model.Scalar>?
-        for (name, g) in zip(inner.names, inner.tensors) {
-            guard let v = directions[name] else { continue }
-            precondition(v.shape == g.shape, "hessianVectorProduct: direction '\(name)' has shape \(v.shape), parameter \(g.shape)")
-            let term = (g * v).sum()
-            product = product.map { $0 + term } ?? term
-        }
-        return product ?? Tensor(0)
-    }
+    gradient(at: model) { model in jvp(at: model, along: directions, of: loss) }
 }
 
 extension Layer {

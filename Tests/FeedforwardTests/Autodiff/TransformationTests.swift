@@ -83,6 +83,46 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
         for (p, q) in zip(a.tensors, b.tensors) { #expect(p.isApproximatelyEqual(to: q, absoluteTolerance: 1e-12)) }
     }
 
+    @Test func forwardModeNestsAndComposesWithReverseMode() {
+        // f(x) = Σ x sin x has the diagonal Hessian 2 cos x − x sin x.
+        let f: (Tensor<Double>) -> Tensor<Double> = { x in (x * sin(x)).sum() }
+        let x = testTensor([4], seed: 90)
+        let (u, v) = (testTensor([4], seed: 91), testTensor([4], seed: 92))
+        let curvature = withoutGradients { cos(x) * 2 - x * sin(x) }
+
+        let hv = withoutGradients { curvature * v }
+        let forwardOverReverse = jvp(at: x, along: v) { x in gradient(at: x, of: f) }
+        #expect(forwardOverReverse.isApproximatelyEqual(to: hv, absoluteTolerance: 1e-12))
+        let reverseOverForward = hessianVectorProduct(at: x, along: v, of: f)
+        #expect(reverseOverForward.isApproximatelyEqual(to: hv, absoluteTolerance: 1e-12))
+
+        // jvp of jvp: uᵀ H v, the levels kept apart.
+        let nested = jvp(at: x, along: u) { x in jvp(at: x, along: v, of: f) }
+        #expect(Swift.abs(nested.scalar - withoutGradients { (u * hv).sum() }.scalar) < 1e-12)
+        // Along the same direction twice: the second directional derivative, not twice the first.
+        let twice = jvp(at: x, along: v) { x in jvp(at: x, along: v, of: f) }
+        #expect(Swift.abs(twice.scalar - withoutGradients { (v * hv).sum() }.scalar) < 1e-12)
+    }
+
+    @Test func forwardModeThroughOperationsWithoutTangentRules() {
+        // Custom operations and checkpointed segments have no tangent rule: their tangents come
+        // from their derivative rules.
+        let x = testTensor([3], seed: 93)
+        let v = testTensor([3], seed: 94)
+        let cubeTangent = jvp(at: x, along: v, of: cube)
+        #expect(cubeTangent.isApproximatelyEqual(to: withoutGradients { x * x * v * 3 }, absoluteTolerance: 1e-12))
+        let pair = jvp(at: x, along: v) { x in let out = sinCos(x); return out[0] * 2 + out[1] }
+        #expect(pair.isApproximatelyEqual(to: withoutGradients { (cos(x) * 2 - sin(x)) * v }, absoluteTolerance: 1e-12))
+
+        let segment: (Tensor<Double>) -> Tensor<Double> = { tanh($0 * $0) + $0 }
+        let plain = jvp(at: x, along: v, of: segment)
+        let recomputed = jvp(at: x, along: v) { checkpointed($0, segment) }
+        #expect(recomputed.isApproximatelyEqual(to: plain, absoluteTolerance: 1e-12))
+        // And differentiable again: reverse over forward through the custom operation.
+        let hv = hessianVectorProduct(at: x, along: v) { cube($0).sum() }
+        #expect(hv.isApproximatelyEqual(to: withoutGradients { x * v * 6 }, absoluteTolerance: 1e-12))
+    }
+
     @Test func forwardAndReverseJacobiansAgree() {
         let a = testTensor([3, 4], seed: 90)
         // R⁴ → R³ (more inputs than outputs) and R² → R⁵ (fewer).
