@@ -197,6 +197,14 @@ public func hessianVectorProduct<S>(
     return gradient(at: x) { x in jvp(at: x, along: v, of: f) }
 }
 
+/// The Hessian-vector product of the scalar `f` of several arguments along `directions`, one per
+/// argument: the blocks `Σⱼ Hᵢⱼ vⱼ` for each argument i (reverse over forward, as the one-argument form).
+public func hessianVectorProduct<S>(
+    at arguments: [Tensor<S>], along directions: [Tensor<S>], of f: ([Tensor<S>]) -> Tensor<S>
+) -> [Tensor<S>] {
+    valueWithGradient(at: arguments) { x in valueWithJVP(at: x, along: directions, of: f).tangent }.gradients
+}
+
 /// The Hessian of the scalar `f` at `x`, shape `[x.scalarCount, x.scalarCount]` (one
 /// Hessian-vector product per input element).
 public func hessian<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> Tensor<S> {

@@ -96,6 +96,12 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
         let reverseOverForward = hessianVectorProduct(at: x, along: v, of: f)
         #expect(reverseOverForward.isApproximatelyEqual(to: hv, absoluteTolerance: 1e-12))
 
+        // Several arguments: g(x, y) = Σ x sin x + Σ x y has blocks H_xx = diag(curvature), H_xy = H_yx = I, H_yy = 0.
+        let y = testTensor([4], seed: 95)
+        let blocks = hessianVectorProduct(at: [x, y], along: [v, u]) { a in (a[0] * sin(a[0])).sum() + (a[0] * a[1]).sum() }
+        #expect(blocks[0].isApproximatelyEqual(to: withoutGradients { hv + u }, absoluteTolerance: 1e-12))
+        #expect(blocks[1].isApproximatelyEqual(to: v, absoluteTolerance: 1e-12))
+
         // jvp of jvp: uᵀ H v, the levels kept apart.
         let nested = jvp(at: x, along: u) { x in jvp(at: x, along: v, of: f) }
         #expect(Swift.abs(nested.scalar - withoutGradients { (u * hv).sum() }.scalar) < 1e-12)
