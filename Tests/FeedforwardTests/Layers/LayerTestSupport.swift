@@ -26,6 +26,8 @@ func expectLayerGradients<L: Layer>(
     let point = layerPoint(layer, input: input)
     let first = gradientCheck(at: point, of: layerFunction(layer))
     #expect(first.passed, "first order: \(first)", sourceLocation: sourceLocation)
+    let forward = forwardModeCheck(at: point, of: layerFunction(layer))
+    #expect(forward.passed, "forward mode: \(forward)", sourceLocation: sourceLocation)
     if secondOrder {
         let second = secondOrderGradientCheck(at: point, of: layerFunction(layer))
         #expect(second.passed, "second order: \(second)", sourceLocation: sourceLocation)
