@@ -11,6 +11,8 @@ import Foundation
 //    the 11 further products reverse over forward needs, the floor for an HVP;
 //  - recording overhead per operation: a chain of tiny operations on 1-element tensors, with and
 //    without an input that takes part in differentiation.
+// Gradient, HVPs and the two sets of products are timed interleaved (15 rounds of one ~0.1 s sample
+// each), so their ratios come from the same moments of a shared machine.
 
 /// The matrix products a Hessian-vector product by reverse over forward needs beyond the gradient's
 /// eight, for the MLP 784-256-256-10 at batch 128. Per layer the forward tangent `dz = dx·Wᵀ + x·dWᵀ`
@@ -45,9 +47,9 @@ struct HessianVectorProductExtraProducts {
     /// The number of products (11 for the 784-256-256-10 MLP).
     var count: Int { products.count }
 
-    /// Median seconds of running all the products once.
-    func seconds() -> Double {
-        medianSecondsPerCall(samples: 15, sampleSeconds: 0.05) { for product in products { _ = product() } }
+    /// Runs all the products once.
+    func run() {
+        for product in products { _ = product() }
     }
 }
 
@@ -128,15 +130,18 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
         mlpHessianVectorProduct(model, x, labels, directions)
     }
 
-    let gradientSeconds = medianSecondsPerCall(samples: 15, sampleSeconds: 0.25) { _ = gradients(model) }
-    let hvpSeconds = medianSecondsPerCall(samples: 15, sampleSeconds: 0.25) { _ = hessianVectorProduct(model) }
-    let reverseOverReverseSeconds = medianSecondsPerCall(samples: 15, sampleSeconds: 0.25) {
-        _ = mlpHessianVectorProductReverseOverReverse(model, x, labels, directions)
-    }
     let products = StepProducts()
-    let gemmSeconds = products.seconds()
     let extraProducts = HessianVectorProductExtraProducts()
-    let hvpGemmSeconds = gemmSeconds + extraProducts.seconds()
+    let medians = interleavedMedianSecondsPerCall([
+        { _ = gradients(model) },
+        { _ = hessianVectorProduct(model) },
+        { _ = mlpHessianVectorProductReverseOverReverse(model, x, labels, directions) },
+        { products.run() },
+        { extraProducts.run() },
+    ])
+    let (gradientSeconds, hvpSeconds, reverseOverReverseSeconds) = (medians[0], medians[1], medians[2])
+    let gemmSeconds = medians[3]
+    let hvpGemmSeconds = gemmSeconds + medians[4]
 
     // Check, in Float64 as hvp.py: Hv against a central difference of gradients with a step small
     // enough not to cross a ReLU kink.
