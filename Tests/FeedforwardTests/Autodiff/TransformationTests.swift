@@ -44,12 +44,7 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
     }
 
     @Test func modelHessianVectorProductMatchesFiniteDifferencesOfGradients() throws {
-        var generator = SeededRandomNumberGenerator(seed: 87)
-        let model = Sequential<Double> {
-            Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator)
-            Residual(Dense<Double>(inputSize: 4, outputSize: 4, activation: .softplus, generator: &generator))
-            Dense<Double>(inputSize: 4, outputSize: 3, generator: &generator)
-        }
+        let model = smallResidualClassifier(seed: 87, residual: .softplus)
         let x = testTensor([5, 3], seed: 88)
         let labels = [0, 2, 1, 1, 0]
         let loss: (Sequential<Double>) -> Tensor<Double> = { crossEntropy(logits: $0(x), labels: labels) }

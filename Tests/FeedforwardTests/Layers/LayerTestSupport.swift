@@ -34,6 +34,16 @@ func expectLayerGradients<L: Layer>(
     }
 }
 
+/// A small 3-4-4-3 classifier in Double with a residual block: Dense(tanh), Residual(Dense(`residual`)), Dense.
+func smallResidualClassifier(seed: UInt64, residual: Activation) -> Sequential<Double> {
+    var generator = SeededRandomNumberGenerator(seed: seed)
+    return Sequential<Double> {
+        Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator)
+        Residual(Dense<Double>(inputSize: 4, outputSize: 4, activation: residual, generator: &generator))
+        Dense<Double>(inputSize: 4, outputSize: 3, generator: &generator)
+    }
+}
+
 /// Seeded normal values.
 func randomTensor(_ shape: [Int], seed: UInt64, standardDeviation: Double = 1, mean: Double = 0) -> Tensor<Double> {
     var generator = SeededRandomNumberGenerator(seed: seed)
