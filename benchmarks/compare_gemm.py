@@ -1,30 +1,58 @@
 #!/usr/bin/env python3
-"""Runs `feedforward-bench gemm --json` and `gemm_numpy.py --json` one after the other and prints a
-side-by-side SGEMM table (GFLOP/s) with the ratios Feedforward / NumPy at 1 and 2 threads.
+"""Side-by-side SGEMM table (GFLOP/s): Feedforward (`feedforward-bench gemm --serve`) against NumPy's
+matmul (`gemm_numpy.py --serve`), with the ratios Feedforward / NumPy at 1 and 2 threads.
 
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
     python3 benchmarks/compare_gemm.py [--bench PATH] [--rounds N] [--json]
 
-With --rounds N both benchmarks run N times, alternating, and each figure is the median over rounds
-(fairer when other work shares the machine).
+The two sides are measured interleaved, shape by shape: for each round, thread count and shape,
+NumPy and the three Feedforward backends (run-time BLAS, built-in kernel, automatic choice) each
+measure that one product (median of 5 samples of >= 30 ms), in an order that alternates between
+rounds. So both sides of a ratio are measured within about two seconds of each other, and a slow
+spell of a shared machine lands on both instead of on one side's whole run. Each table figure is the
+median over rounds (default 3) and each ratio is the median of the per-round ratios.
 
-Both processes run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow OpenBLAS on some machines.
+The processes run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow OpenBLAS on some machines.
+Between measurements the script sleeps briefly, so that the idle BLAS worker threads of the process
+measured before (OpenBLAS's spin with sched_yield for a while) are asleep when the next one starts.
 """
 import json
 import os
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gemm_numpy  # noqa: E402
+
+BACKENDS = ("blas", "builtin", "auto")
+PAUSE_SECONDS = 0.3
 
 
-def run_json(cmd):
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+class Server:
+    """A benchmark process that answers one request line with one line of GFLOP/s."""
+
+    def __init__(self, cmd, env):
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask_line(self, request):
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def ask(self, request):
+        time.sleep(PAUSE_SECONDS)
+        answer = self.ask_line(request)
+        try:
+            return float(answer)
+        except ValueError:
+            sys.exit(f"compare_gemm: request '{request}' got '{answer}'")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def main():
@@ -32,42 +60,60 @@ def main():
     bench = os.path.join(HERE, "..", ".build", "release", "feedforward-bench")
     if "--bench" in args:
         bench = args[args.index("--bench") + 1]
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 1
-    ffs, nps = [], []
-    for _ in range(rounds):
-        ffs.append(run_json([bench, "gemm", "--json"]))
-        nps.append(run_json([sys.executable, os.path.join(HERE, "gemm_numpy.py"), "--json"]))
-    ff, np_ = ffs[0], nps[0]
-    for t in np_["threads"]:
-        for s in np_["threads"][t]:
-            np_["threads"][t][s] = statistics.median(r["threads"][t][s] for r in nps)
-    for be in ff["results"]:
-        for t in ff["results"][be]:
-            for s in ff["results"][be][t]:
-                ff["results"][be][t][s] = statistics.median(r["results"][be][t][s] for r in ffs)
-    shapes = list(np_["threads"]["1"].keys())
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    feedforward = Server([bench, "gemm", "--serve"], env)
+    library = feedforward.ask_line("library")
+    numpy_servers = {t: Server([sys.executable, os.path.join(HERE, "gemm_numpy.py"), "--serve"],
+                               gemm_numpy.child_environment(t)) for t in (1, 2)}
+    import numpy
+
+    shapes = [s[0] for s in gemm_numpy.SHAPES]
+    rates = {}  # (threads, shape index, side) -> [GFLOP/s per round]
+    for r in range(rounds):
+        for t in (1, 2):
+            for i in range(len(shapes)):
+                sides = ["numpy", *BACKENDS]
+                if (r + i) % 2:
+                    sides.reverse()
+                for side in sides:
+                    if side == "numpy":
+                        rate = numpy_servers[t].ask(str(i))
+                    else:
+                        rate = feedforward.ask(f"{side} {t} {i}")
+                    rates.setdefault((t, i, side), []).append(rate)
+    feedforward.close()
+    for server in numpy_servers.values():
+        server.close()
+
     rows = []
-    for t in ("1", "2"):
-        for s in shapes:
-            n = np_["threads"][t][s]
-            row = {"threads": int(t), "shape": s, "numpy": n}
-            for be in ("blas", "builtin", "auto"):
-                v = ff["results"].get(be, {}).get(t, {}).get(s)
-                row[be] = v
-                row[be + "/numpy"] = v / n if v else None
+    for t in (1, 2):
+        for i, name in enumerate(shapes):
+            n = rates[(t, i, "numpy")]
+            row = {"threads": t, "shape": name, "numpy": statistics.median(n)}
+            for be in BACKENDS:
+                v = rates[(t, i, be)]
+                row[be] = statistics.median(v)
+                row[be + "/numpy"] = statistics.median(a / b for a, b in zip(v, n))
             rows.append(row)
+    square = [(r["builtin"], r["blas"]) for r in rows if r["threads"] == 1 and r["shape"] == "square 512"][0]
+    builtin_ratio = statistics.median(a / b for a, b in zip(rates[(1, 1, "builtin")], rates[(1, 1, "blas")]))
     if "--json" in args:
-        print(json.dumps({"feedforward_blas": ff["library"], "numpy": np_["library"], "rows": rows}))
+        print(json.dumps({"feedforward_blas": library, "numpy": "numpy " + numpy.__version__, "rounds": rounds, "rows": rows,
+                          "builtin/blas square 512 1 thread": builtin_ratio}))
         return
-    print(f"Feedforward BLAS: {ff['library']}   NumPy: {np_['library']}   (SGEMM GFLOP/s, medians)")
-    head = f"{'thr':>3} {'shape':28s} {'numpy':>7} {'ff-blas':>8} {'ratio':>6} {'builtin':>8} {'ratio':>6} {'auto':>7} {'ratio':>6}"
-    print(head)
+    print(f"Feedforward BLAS: {library}   NumPy {numpy.__version__}; SGEMM GFLOP/s, medians of {rounds} interleaved rounds; "
+          "ratios are medians of per-round ratios")
+    print(f"{'thr':>3} {'shape':28s} {'numpy':>7} {'ff-blas':>8} {'ratio':>6} {'builtin':>8} {'ratio':>6} {'auto':>7} {'ratio':>6}")
     for r in rows:
         print(f"{r['threads']:>3} {r['shape']:28s} {r['numpy']:7.1f} {r['blas']:8.1f} {r['blas/numpy']:6.2f} "
               f"{r['builtin']:8.1f} {r['builtin/numpy']:6.2f} {r['auto']:7.1f} {r['auto/numpy']:6.2f}")
-    b1 = ff["results"]["builtin"]["1"]["square 512"]
-    o1 = ff["results"]["blas"]["1"]["square 512"]
-    print(f"built-in / run-time BLAS, 1 thread, 512^3: {b1:.1f} / {o1:.1f} = {b1 / o1:.2f}")
+    print(f"built-in / run-time BLAS, 1 thread, 512^3: {square[0]:.1f} / {square[1]:.1f} GFLOP/s, "
+          f"median per-round ratio {builtin_ratio:.2f}")
+    lowest = min(rows, key=lambda r: r["auto/numpy"])
+    print(f"lowest auto/numpy: {lowest['auto/numpy']:.2f} ({lowest['threads']} thr, {lowest['shape']})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 """NumPy float32 matmul GFLOP/s for the shapes of `feedforward-bench gemm`, at 1 and 2 threads.
 
 Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/gemm_numpy.py [--json] [--threads 1,2]
+       (`--serve` answers one shape at a time on stdin, for compare_gemm.py)
 
 The BLAS thread count is fixed per process: with threadpoolctl installed it is set in-process,
 otherwise each thread count runs in a child process started with OPENBLAS_NUM_THREADS (and the
@@ -35,32 +36,53 @@ SAMPLES = 9
 SAMPLE_SECONDS = 0.05
 
 
-def measure(threads):
+def shape_rate(shape, samples=SAMPLES):
+    """GFLOP/s of one entry of SHAPES: the median of `samples` samples into a preallocated output."""
     import numpy as np
 
+    name, m, k, n, ta, tb = shape
     rng = np.random.default_rng(0)
-    out = {}
-    for name, m, k, n, ta, tb in SHAPES:
-        a_store = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
-        b_store = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
-        a = a_store.T if ta else a_store
-        b = b_store.T if tb else b_store
-        c = np.empty((m, n), np.float32)
-        flops = 2.0 * m * n * k
-        for _ in range(3):
-            np.matmul(a, b, out=c)
-        t0 = time.perf_counter()
+    a_store = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+    b_store = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+    a = a_store.T if ta else a_store
+    b = b_store.T if tb else b_store
+    c = np.empty((m, n), np.float32)
+    flops = 2.0 * m * n * k
+    for _ in range(3):
         np.matmul(a, b, out=c)
-        dt = max(time.perf_counter() - t0, 1e-7)
-        reps = max(1, int(SAMPLE_SECONDS / dt))
-        rates = []
-        for _ in range(SAMPLES):
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                np.matmul(a, b, out=c)
-            rates.append(flops * reps / (time.perf_counter() - t0) / 1e9)
-        out[name] = statistics.median(rates)
-    return out
+    t0 = time.perf_counter()
+    np.matmul(a, b, out=c)
+    dt = max(time.perf_counter() - t0, 1e-7)
+    reps = max(1, int(SAMPLE_SECONDS / dt))
+    rates = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            np.matmul(a, b, out=c)
+        rates.append(flops * reps / (time.perf_counter() - t0) / 1e9)
+    return statistics.median(rates)
+
+
+def measure(threads):
+    return {shape[0]: shape_rate(shape) for shape in SHAPES}
+
+
+def serve():
+    """Answers each stdin line SHAPE_INDEX with one line of GFLOP/s (median of 5 samples), at the
+    thread count the process was started with (compare_gemm.py interleaves these with Feedforward's)."""
+    for line in sys.stdin:
+        print(f"{shape_rate(SHAPES[int(line)], samples=5):.3f}", flush=True)
+
+
+def child_environment(threads):
+    """The environment of a child process whose BLAS uses `threads` threads."""
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    # These make NumPy's bundled OpenBLAS pick a slower kernel on some machines.
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
 
 
 def child_main(threads):
@@ -81,19 +103,16 @@ def main():
     if "--child" in args:
         child_main(int(args[args.index("--child") + 1]))
         return
+    if "--serve" in args:
+        serve()
+        return
     as_json = "--json" in args
     threads = [1, 2]
     if "--threads" in args:
         threads = [int(t) for t in args[args.index("--threads") + 1].split(",")]
     results = {}
     for t in threads:
-        env = dict(os.environ)
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(t)
-        # These make NumPy's bundled OpenBLAS pick a slower kernel on some machines.
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.pop("OPENBLAS_L2_SIZE", None)
-        proc = subprocess.run([sys.executable, __file__, "--child", str(t)], env=env,
+        proc = subprocess.run([sys.executable, __file__, "--child", str(t)], env=child_environment(t),
                               capture_output=True, text=True, check=True)
         results[str(t)] = json.loads(proc.stdout.strip().splitlines()[-1])
     import numpy as np

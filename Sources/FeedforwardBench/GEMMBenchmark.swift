@@ -25,8 +25,8 @@ let gemmShapes: [GEMMShape] = [
     GEMMShape(name: "dX dY.WT 128x10.10x256", m: 128, k: 10, n: 256, transposeA: false, transposeB: true),
 ]
 
-/// GFLOP/s of one shape on one backend (median of 9 samples of >= 30 ms).
-func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend) -> Double {
+/// GFLOP/s of one shape on one backend (median of `samples` samples of >= 30 ms).
+func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend, samples: Int = 9) -> Double {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     let lda = shape.transposeA ? m : k, ldb = shape.transposeB ? k : n
     let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
@@ -35,11 +35,39 @@ func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend) -> Double {
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
     for i in 0..<(m * k) { a[i] = Float(i % 13) * 0.25 - 1.5 }
     for i in 0..<(k * n) { b[i] = Float(i % 7) * 0.5 - 1.5 }
-    let seconds = medianSecondsPerCall {
+    let seconds = medianSecondsPerCall(samples: samples) {
         matrixMultiply(backend, transposeA: shape.transposeA, transposeB: shape.transposeB, m: m, n: n, k: k,
                        a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
     }
     return 2.0 * Double(m * n * k) / seconds / 1e9
+}
+
+let gemmBackends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builtin", .builtin), ("auto", .automatic)]
+
+/// `gemm --serve`: measures one product per request, for benchmarks/compare_gemm.py to interleave
+/// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX`
+/// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s (median of 5 samples); the line
+/// `library` by the run-time BLAS library's name.
+func serveGEMMRates() {
+    func answer(_ text: String) {
+        print(text)
+        fflush(nil)  // the requester waits for each line
+    }
+    while let line = readLine() {
+        if line == "library" {
+            answer(ComputeEnvironment.blasLibrary ?? "none")
+            continue
+        }
+        let fields = line.split(separator: " ").map(String.init)
+        guard fields.count == 3, let backend = gemmBackends.first(where: { $0.0 == fields[0] })?.1,
+              let threads = Int(fields[1]), threads > 0, let index = Int(fields[2]), gemmShapes.indices.contains(index)
+        else {
+            answer("error: expected 'blas|builtin|auto THREADS SHAPE_INDEX', got '\(line)'")
+            continue
+        }
+        ComputeEnvironment.threadCount = threads
+        answer(String(format: "%.3f", gemmRate(gemmShapes[index], backend, samples: 5)))
+    }
 }
 
 func gemmBenchmark(_ arguments: [String]) {
@@ -48,8 +76,12 @@ func gemmBenchmark(_ arguments: [String]) {
     // them here (before the first product) applies to it. The NumPy script does the same.
     unsetenv("OPENBLAS_CORETYPE")
     unsetenv("OPENBLAS_L2_SIZE")
+    if arguments.contains("--serve") {
+        serveGEMMRates()
+        return
+    }
     let threadCounts = [1, 2]
-    let backends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builtin", .builtin), ("auto", .automatic)]
+    let backends = gemmBackends
     let library = ComputeEnvironment.blasLibrary
     let saved = ComputeEnvironment.threadCount
     var results: [String: [String: [String: Double]]] = [:]  // backend -> threads -> shape -> GFLOP/s

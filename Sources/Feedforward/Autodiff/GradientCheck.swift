@@ -106,3 +106,22 @@ public func secondOrderGradientCheck(
     }
     return compareGradients(analytic, numeric, tolerance: tolerance)
 }
+
+/// Checks forward mode: the Jacobian-vector product of `f` by forward accumulation
+/// (``valueWithJVP(at:along:of:)-([Tensor],_,_)``) along a fixed pseudo-random direction, against
+/// central differences of `f` along that direction, element by element of the output.
+public func forwardModeCheck(
+    at inputs: [Tensor<Double>], step: Double = 1e-6, tolerance: Double = 1e-5,
+    of f: @escaping ([Tensor<Double>]) -> Tensor<Double>
+) -> GradientCheckResult {
+    let directions = inputs.enumerated().map { checkProjection(shape: $1.shape, salt: UInt64(7 + $0)) - 1 }
+    let analytic = valueWithJVP(at: inputs, along: directions, of: f).tangent
+    let numeric = withoutGradients { () -> Tensor<Double> in
+        let scale = inputs.map { $0.scalars.map(Swift.abs).max() ?? 0 }.max() ?? 0
+        let h = step * Swift.max(1, scale)
+        let plus = f(zip(inputs, directions).map { $0 + $1 * h })
+        let minus = f(zip(inputs, directions).map { $0 - $1 * h })
+        return (plus - minus) / (2 * h)
+    }
+    return compareGradients([analytic], [numeric], tolerance: tolerance)
+}

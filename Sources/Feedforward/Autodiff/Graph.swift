@@ -46,6 +46,8 @@ public final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
     var derivative: Derivative?
     /// For leaves: the gradient accumulated by ``Tensor/backward(seed:retainingGraph:)``.
     var accumulatedGradient: Tensor<Scalar>?
+    /// The outputs' tangents at the forward-mode levels that reached this node (see ``ForwardMode``).
+    var tangents: [Tangent<Scalar>] = []
     let isLeaf: Bool
 
     init(
@@ -127,11 +129,14 @@ extension Tensor {
     ///
     /// - Parameters:
     ///   - savesOutput: whether `rule` reads the output (passed as its second argument).
+    ///   - tangent: the forward-mode rule `(inputTangents, output) -> outputTangent`, nil entries and a
+    ///     nil result meaning zero; evaluated at once, and only while a ``jvp(at:along:of:)`` runs.
     ///   - rule: `(outputGradient, output, needsGradient) -> inputGradients`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func record(
         _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
+        tangent: (_ inputTangents: [Tensor?], _ output: Tensor) -> Tensor?,
         rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
     ) -> Tensor {
         var anyEdge = false
@@ -149,7 +154,24 @@ extension Tensor {
         var result = output
         result.edge = GraphEdge(node: node, outputIndex: 0)
         AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
+        if ForwardMode.runningCount.load(ordering: .relaxed) > 0 {
+            let recorded = result
+            ForwardMode.propagate(to: node, inputs: inputs) { [tangent($0, recorded)] }
+        }
         return result
+    }
+
+    /// Records a single-output operation without a tangent rule: forward mode derives its tangent
+    /// from `rule` (see ``ForwardMode/tangentsFromDerivative(_:outputs:inputTangents:)``).
+    static func record(
+        _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
+        rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
+    ) -> Tensor {
+        record(operation, output: output, inputs: inputs, savesOutput: savesOutput, tangent: { tangents, output in
+            ForwardMode.tangentsFromDerivative(
+                { gradients, outputs, needs in rule(gradients[0]!, outputs[0], needs) }, outputs: [output],
+                inputTangents: tangents)[0]
+        }, rule: rule)
     }
 }
 
@@ -175,7 +197,13 @@ public func customOperation<Scalar>(
         operation: name, inputs: inputs.graphInputs(), outputShape: outputs.first?.shape ?? [], outputCount: outputs.count,
         derivative: .multiple(derivative, outputShapes: outputs.map { $0.shape }, outputs: outputs.map { $0.storage }),
         isLeaf: false)
-    return outputs.enumerated().map { index, output in
+    let recorded = outputs.enumerated().map { index, output in
         Tensor(storage: output.storage, shape: output.shape, edge: GraphEdge(node: node, outputIndex: index))
     }
+    if ForwardMode.runningCount.load(ordering: .relaxed) > 0 {
+        ForwardMode.propagate(to: node, inputs: inputs) {
+            ForwardMode.tangentsFromDerivative(derivative, outputs: recorded, inputTangents: $0)
+        }
+    }
+    return recorded
 }

@@ -11,7 +11,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     func trackedForDifferentiation() -> Tensor {
         guard edge != nil, GradientRecording.isEnabled else { return requiringGradient() }
-        return Tensor.record("input", output: detached(), inputs: [self]) { g, _, _ in [g] }
+        return Tensor.record("input", output: detached(), inputs: [self], tangent: { t, _ in t[0] }) { g, _, _ in [g] }
     }
 }
 
@@ -96,25 +96,50 @@ extension Tensor {
     func detachedUnless(_ keep: Bool) -> Tensor { keep ? self : detached() }
 }
 
-/// The value of `f` at `x` and the Jacobian-vector product `(∂f/∂x) · v` (forward mode).
+/// The value of `f` at `x` and the Jacobian-vector product `(∂f/∂x) · v`, by forward accumulation.
 ///
-/// Computed by the double-VJP construction: with `u` a dummy cotangent, `g(u) = uᵀ J` is linear
-/// in `u`, and the VJP of `g` along `v` is `J v`. It costs about two reverse passes plus the forward
-/// pass, and agrees with ``pullback(at:of:)`` exactly in exact arithmetic.
+/// The tangent `v` travels forward with the computation: each operation maps its inputs' tangents to
+/// its output's with its tangent rule, so the cost is about that of `f` plus one more forward pass
+/// for the tangents (and the recording of `f`'s graph). Tangent rules are differentiable, so a JVP can
+/// be differentiated again (``hessianVectorProduct(at:along:of:)`` is reverse mode over it) and
+/// nested JVPs give higher directional derivatives. It agrees with ``pullback(at:of:)``:
+/// `⟨u, J v⟩ = ⟨Jᵀu, v⟩`.
 public func valueWithJVP<S>(
     at x: Tensor<S>, along v: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>
 ) -> (value: Tensor<S>, tangent: Tensor<S>) {
     precondition(v.shape == x.shape, "jvp: direction shape \(v.shape) differs from point shape \(x.shape)")
-    let tracked = x.trackedForDifferentiation()
-    let value = differentiating { f(tracked) }
-    let record = derivativesNeedRecording
-    let tangent = differentiating { () -> Tensor<S> in
-        let cotangent = Tensor<S>.zeros(like: value).requiringGradient()
-        let transposed = vectorJacobianProduct(output: value, seed: cotangent, inputs: [tracked], createGraph: true)[0]
-        guard transposed.edge != nil else { return Tensor<S>.zeros(like: value) }
-        return vectorJacobianProduct(
-            output: transposed, seed: v, inputs: [cotangent], createGraph: record)[0]
+    return forwardAccumulation(at: [x], along: [v]) { f($0[0]) }
+}
+
+/// The value of `f` and its Jacobian-vector product along `directions`, one per argument
+/// (forward accumulation, as ``valueWithJVP(at:along:of:)-(Tensor,_,_)``).
+public func valueWithJVP<S>(
+    at arguments: [Tensor<S>], along directions: [Tensor<S>], of f: ([Tensor<S>]) -> Tensor<S>
+) -> (value: Tensor<S>, tangent: Tensor<S>) {
+    precondition(arguments.count == directions.count, "jvp: \(directions.count) directions for \(arguments.count) arguments")
+    for (x, v) in zip(arguments, directions) {
+        precondition(v.shape == x.shape, "jvp: direction shape \(v.shape) differs from point shape \(x.shape)")
     }
+    return forwardAccumulation(at: arguments, along: directions, of: f)
+}
+
+/// Runs `f` on tracked `arguments` carrying the tangents `directions` (nil for none) at a new
+/// forward-mode level; returns the value and its tangent (zeros where it does not depend on them).
+func forwardAccumulation<S>(
+    at arguments: [Tensor<S>], along directions: [Tensor<S>?], of f: ([Tensor<S>]) -> Tensor<S>
+) -> (value: Tensor<S>, tangent: Tensor<S>) {
+    var tracked: [Tensor<S>] = []
+    let (level, value) = ForwardMode.withNewLevel(seed: { level in
+        tracked = arguments.map { $0.trackedForDifferentiation() }
+        for (argument, direction) in zip(tracked, directions) {
+            guard let direction else { continue }
+            argument.edge!.node.tangents.append(Tangent(level: level, outputIndex: 0, value: direction))
+        }
+    }) {
+        differentiating { f(tracked) }
+    }
+    let tangent = value.tangent(atLevel: level) ?? Tensor.zeros(like: value)
+    let record = derivativesNeedRecording
     return (value.detachedUnless(record), tangent.detachedUnless(record))
 }
 
@@ -162,11 +187,22 @@ public func jacobian<S>(at x: Tensor<S>, mode: JacobianMode = .automatic, of f: 
 }
 
 /// The Hessian-vector product `H v = ∇ₓ[(∇ₓ f)ᵀ v]` (eq. 6.59) of the scalar `f`, without forming H.
+///
+/// Reverse mode over forward mode: `(∇ₓ f)ᵀ v` is the JVP of `f` along `v`, and its gradient is `H v`.
+/// Unlike reverse over reverse, this never computes the gradient itself, only its directional change.
 public func hessianVectorProduct<S>(
     at x: Tensor<S>, along v: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>
 ) -> Tensor<S> {
     precondition(v.shape == x.shape, "hessianVectorProduct: direction shape \(v.shape) differs from point shape \(x.shape)")
-    return gradient(at: x) { x in (gradient(at: x, of: f) * v).sum() }
+    return gradient(at: x) { x in jvp(at: x, along: v, of: f) }
+}
+
+/// The Hessian-vector product of the scalar `f` of several arguments along `directions`, one per
+/// argument: the blocks `Σⱼ Hᵢⱼ vⱼ` for each argument i (reverse over forward, as the one-argument form).
+public func hessianVectorProduct<S>(
+    at arguments: [Tensor<S>], along directions: [Tensor<S>], of f: ([Tensor<S>]) -> Tensor<S>
+) -> [Tensor<S>] {
+    valueWithGradient(at: arguments) { x in valueWithJVP(at: x, along: directions, of: f).tangent }.gradients
 }
 
 /// The Hessian of the scalar `f` at `x`, shape `[x.scalarCount, x.scalarCount]` (one

@@ -5,7 +5,11 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
     public private(set) var tensors: [Tensor<Scalar>]
     private var indexByName: [String: Int]
 
-    init(names: [String], tensors: [Tensor<Scalar>]) {
+    /// Tensors by parameter name, in a model's visiting order (for example directions for
+    /// ``hessianVectorProduct(at:along:of:)-(Model,_,_)``). Names must be unique and match the tensors.
+    public init(names: [String], tensors: [Tensor<Scalar>]) {
+        precondition(names.count == tensors.count, "ParameterGradients: \(names.count) names for \(tensors.count) tensors")
+        precondition(Set(names).count == names.count, "ParameterGradients: parameter names must be unique, got \(names)")
         self.init(names: names, tensors: tensors, indexByName: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
     }
 
@@ -71,6 +75,56 @@ public func gradient<Model: Layer>(
     at model: Model, of loss: (Model) -> Tensor<Model.Scalar>
 ) -> ParameterGradients<Model.Scalar> {
     valueWithGradient(at: model, of: loss).gradients
+}
+
+/// The directional derivative of `loss(model)` along `directions` in parameter space,
+/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)``).
+///
+/// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
+/// a direction has v = 0 there.
+public func jvp<Model: Layer>(
+    at model: Model, along directions: ParameterGradients<Model.Scalar>, of loss: (Model) -> Tensor<Model.Scalar>
+) -> Tensor<Model.Scalar> {
+    var names: [String] = []
+    var arguments: [Tensor<Model.Scalar>] = []
+    var copy = model
+    copy.visitParameters { name, parameter in
+        names.append(name)
+        arguments.append(parameter)
+    }
+    for name in directions.names where !names.contains(name) {
+        preconditionFailure("jvp: direction '\(name)' names no parameter of the model")
+    }
+    let tangents = zip(names, arguments).map { name, parameter -> Tensor<Model.Scalar>? in
+        guard let v = directions[name] else { return nil }
+        precondition(v.shape == parameter.shape, "jvp: direction '\(name)' has shape \(v.shape), parameter \(parameter.shape)")
+        return v
+    }
+    return forwardAccumulation(at: arguments, along: tangents) { tracked in
+        var index = 0
+        copy.visitParameters { _, parameter in
+            parameter = tracked[index]
+            index += 1
+        }
+        return loss(copy)
+    }.tangent
+}
+
+/// The Hessian-vector product `H v = ∇θ[(∇θ L)ᵀ v]` (eq. 6.59) of `loss(model)` with respect to all
+/// parameters θ of `model`, without forming H: reverse mode over the forward-mode
+/// ``jvp(at:along:of:)-(Model,_,_)``, about two to three gradients' work.
+///
+/// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
+/// a direction has v = 0 there. The result has an entry for every parameter.
+///
+/// ```swift
+/// let v = ParameterGradients(names: model.parameters.map(\.name), tensors: randomDirections)
+/// let hv = hessianVectorProduct(at: model, along: v) { crossEntropy(logits: $0(x), labels: labels) }
+/// ```
+public func hessianVectorProduct<Model: Layer>(
+    at model: Model, along directions: ParameterGradients<Model.Scalar>, of loss: (Model) -> Tensor<Model.Scalar>
+) -> ParameterGradients<Model.Scalar> {
+    gradient(at: model) { model in jvp(at: model, along: directions, of: loss) }
 }
 
 extension Layer {

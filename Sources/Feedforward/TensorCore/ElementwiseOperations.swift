@@ -59,9 +59,11 @@ extension Tensor {
         derivative: @escaping (_ gradient: Tensor, _ input: Tensor, _ output: Tensor) -> Tensor
     ) -> Tensor {
         let input = self
-        return Tensor.record(name, output: applying(operation, parameter), inputs: [self], savesOutput: savesOutput) {
-            gradient, output, _ in [derivative(gradient, input, output)]
-        }
+        // An element-wise derivative is linear in the gradient and diagonal, so it also maps tangents.
+        return Tensor.record(
+            name, output: applying(operation, parameter), inputs: [self], savesOutput: savesOutput,
+            tangent: { tangents, output in tangents[0].map { derivative($0, input, output) } }
+        ) { gradient, output, _ in [derivative(gradient, input, output)] }
     }
 }
 
@@ -71,7 +73,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        record("add", output: applying(.add, lhs, rhs, name: "add"), inputs: [lhs, rhs]) { g, _, needs in
+        record(
+            "add", output: applying(.add, lhs, rhs, name: "add"), inputs: [lhs, rhs],
+            tangent: { t, y in tangentSum(t[0], t[1], shape: y.shape) }
+        ) { g, _, needs in
             [needs[0] ? g : nil, needs[1] ? g : nil]
         }
     }
@@ -79,7 +84,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        record("subtract", output: applying(.subtract, lhs, rhs, name: "subtract"), inputs: [lhs, rhs]) { g, _, needs in
+        record(
+            "subtract", output: applying(.subtract, lhs, rhs, name: "subtract"), inputs: [lhs, rhs],
+            tangent: { t, y in tangentSum(t[0], t[1].map { -$0 }, shape: y.shape) }
+        ) { g, _, needs in
             [needs[0] ? g : nil, needs[1] ? -g : nil]
         }
     }
@@ -87,7 +95,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        record("multiply", output: applying(.multiply, lhs, rhs, name: "multiply"), inputs: [lhs, rhs]) { g, _, needs in
+        record(
+            "multiply", output: applying(.multiply, lhs, rhs, name: "multiply"), inputs: [lhs, rhs],
+            tangent: { t, y in tangentSum(t[0].map { $0 * rhs }, t[1].map { lhs * $0 }, shape: y.shape) }
+        ) { g, _, needs in
             [needs[0] ? g * rhs : nil, needs[1] ? g * lhs : nil]
         }
     }
@@ -95,7 +106,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        record("divide", output: applying(.divide, lhs, rhs, name: "divide"), inputs: [lhs, rhs]) { g, _, needs in
+        record(
+            "divide", output: applying(.divide, lhs, rhs, name: "divide"), inputs: [lhs, rhs],
+            tangent: { t, y in tangentSum(t[0].map { $0 / rhs }, t[1].map { -$0 * lhs / (rhs * rhs) }, shape: y.shape) }
+        ) { g, _, needs in
             [needs[0] ? g / rhs : nil, needs[1] ? -g * lhs / (rhs * rhs) : nil]
         }
     }
@@ -192,7 +206,13 @@ public func pow<S>(_ x: Tensor<S>, _ exponent: S) -> Tensor<S> {
 public func pow<S>(_ base: Tensor<S>, _ exponent: Tensor<S>) -> Tensor<S> {
     Tensor.record(
         "pow", output: Tensor.applying(.power, base, exponent, name: "pow"), inputs: [base, exponent],
-        savesOutput: true
+        savesOutput: true,
+        tangent: { t, y in
+            tangentSum(
+                t[0].map { $0 * exponent * pow(base, exponent - 1) },
+                t[1].map { $0 * y * log(`where`(base.detached().elementsEqual(Tensor(0)), Tensor(1), base)) },
+                shape: y.shape)
+        }
     ) { g, y, needs in
         [
             needs[0] ? g * exponent * pow(base, exponent - 1) : nil,
@@ -311,7 +331,10 @@ public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -
         }
     }
     S._select(c.storage.base, x.storage.base, y.storage.base, result.storage.base, count: count)
-    return Tensor.record("where", output: result, inputs: [a, b]) { g, _, needs in
+    let tangent = { (t: [Tensor<S>?], y: Tensor<S>) -> Tensor<S>? in
+        `where`(c, t[0] ?? Tensor(0), t[1] ?? Tensor(0)).broadcastedTangent(to: y.shape)
+    }
+    return Tensor.record("where", output: result, inputs: [a, b], tangent: tangent) { g, _, needs in
         let zero = Tensor<S>(0)
         return [needs[0] ? `where`(c, g, zero) : nil, needs[1] ? `where`(c, zero, g) : nil]
     }
@@ -321,7 +344,13 @@ public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func maximum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
-    Tensor.record("maximum", output: Tensor.applying(.maximum, a, b, name: "maximum"), inputs: [a, b]) { g, _, needs in
+    Tensor.record(
+        "maximum", output: Tensor.applying(.maximum, a, b, name: "maximum"), inputs: [a, b],
+        tangent: { t, y in
+            let mask = a.detached() .>= b.detached()
+            return tangentSum(t[0].map { $0 * mask }, t[1].map { $0 * (1 - mask) }, shape: y.shape)
+        }
+    ) { g, _, needs in
         let mask = a.detached() .>= b.detached()
         return [needs[0] ? g * mask : nil, needs[1] ? g * (1 - mask) : nil]
     }
@@ -331,7 +360,13 @@ public func maximum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func minimum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
-    Tensor.record("minimum", output: Tensor.applying(.minimum, a, b, name: "minimum"), inputs: [a, b]) { g, _, needs in
+    Tensor.record(
+        "minimum", output: Tensor.applying(.minimum, a, b, name: "minimum"), inputs: [a, b],
+        tangent: { t, y in
+            let mask = a.detached() .<= b.detached()
+            return tangentSum(t[0].map { $0 * mask }, t[1].map { $0 * (1 - mask) }, shape: y.shape)
+        }
+    ) { g, _, needs in
         let mask = a.detached() .<= b.detached()
         return [needs[0] ? g * mask : nil, needs[1] ? g * (1 - mask) : nil]
     }

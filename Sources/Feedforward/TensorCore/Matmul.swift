@@ -48,7 +48,12 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
             b.storage.base + index * strideB, ldb: b.shape[b.rank - 1],
             beta: 0, result.storage.base + index * m * n, ldc: n)
     }
-    return Tensor.record("matmul", output: result, inputs: [a, b]) { g, _, needs in
+    let tangent = { (t: [Tensor<S>?], y: Tensor<S>) -> Tensor<S>? in
+        tangentSum(
+            t[0].map { matmul($0, b, transposeA: transposeA, transposeB: transposeB) },
+            t[1].map { matmul(a, $0, transposeA: transposeA, transposeB: transposeB) }, shape: y.shape)
+    }
+    return Tensor.record("matmul", output: result, inputs: [a, b], tangent: tangent) { g, _, needs in
         let gradientA: Tensor<S>? =
             needs[0]
             ? (transposeA

@@ -70,7 +70,10 @@ extension Tensor {
         }
         let finalShape = keepingDimensions ? kept : shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
         let output = Tensor(storage: total.storage, shape: finalShape)
-        return Tensor.record(name, output: output, inputs: [self]) { g, _, _ in
+        let tangent = { (t: [Tensor?], _: Tensor) -> Tensor? in
+            t[0].map { $0.summed(name, axes: axes, keepingDimensions: keepingDimensions, dividedBy: divisor) }
+        }
+        return Tensor.record(name, output: output, inputs: [self], tangent: tangent) { g, _, _ in
             let spread = g.reshaped(to: kept).broadcasted(to: original)
             return [divisor.map { spread / $0 } ?? spread]
         }
@@ -114,10 +117,19 @@ extension Tensor {
         let axes = reductionAxes(axes, operation: name)
         let kept = keptShape(reducing: axes)
         let input = self
-        var result = Tensor.record(name, output: reduced(operation, axes: axes), inputs: [self], savesOutput: true) { g, y, _ in
-            // The gradient is shared equally among the elements that attain the extremum.
+        // Tangent and gradient are shared equally among the elements that attain the extremum.
+        func attaining(_ y: Tensor) -> (mask: Tensor, count: Tensor) {
             let mask = input.detached().elementsEqual(y.detached())
-            let count = mask.sum(alongAxes: axes, keepingDimensions: true)
+            return (mask, mask.sum(alongAxes: axes, keepingDimensions: true))
+        }
+        let tangent = { (t: [Tensor?], y: Tensor) -> Tensor? in
+            let (mask, count) = attaining(y)
+            return t[0].map { ($0 * mask).sum(alongAxes: axes, keepingDimensions: true) / count }
+        }
+        var result = Tensor.record(
+            name, output: reduced(operation, axes: axes), inputs: [self], savesOutput: true, tangent: tangent
+        ) { g, y, _ in
+            let (mask, count) = attaining(y)
             return [g.reshaped(to: kept) * mask / count]
         }
         if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }

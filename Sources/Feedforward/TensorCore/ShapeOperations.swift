@@ -39,7 +39,10 @@ extension Tensor {
         precondition(Shape.count(newShape) == scalarCount, "reshaped(to:): cannot reshape \(shape) to \(newShape)")
         if newShape == shape { return self }
         let original = shape
-        return Tensor.record("reshape", output: Tensor(storage: storage, shape: newShape), inputs: [self]) { g, _, _ in
+        return Tensor.record(
+            "reshape", output: Tensor(storage: storage, shape: newShape), inputs: [self],
+            tangent: { t, _ in t[0].map { $0.reshaped(to: newShape) } }
+        ) { g, _, _ in
             [g.reshaped(to: original)]
         }
     }
@@ -73,7 +76,9 @@ extension Tensor {
             storage, dimensions: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] })
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return Tensor.record("permute", output: output, inputs: [self]) { g, _, _ in [g.permuted(inverse)] }
+        return Tensor.record(
+            "permute", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0.permuted(permutation) } }
+        ) { g, _, _ in [g.permuted(inverse)] }
     }
 
     /// The last two dimensions swapped (a matrix transpose for rank 2).
@@ -99,7 +104,9 @@ extension Tensor {
         }
         let output = Tensor.stridedCopy(storage, dimensions: newShape, strides: broadcastStrides)
         let original = shape
-        return Tensor.record("broadcast", output: output, inputs: [self]) { g, _, _ in [g.summed(toShape: original)] }
+        return Tensor.record(
+            "broadcast", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0.broadcasted(to: newShape) } }
+        ) { g, _, _ in [g.summed(toShape: original)] }
     }
 
     /// Sums the broadcast dimensions away so the result has `targetShape` (the inverse of
@@ -147,7 +154,10 @@ public func concatenate<S>(_ tensors: [Tensor<S>], alongAxis axis: Int = 0) -> T
         start += block
     }
     let sizes = tensors.map { $0.shape[axis] }
-    return Tensor.record("concatenate", output: result, inputs: tensors) { g, _, needs in
+    let tangent = { (t: [Tensor<S>?], _: Tensor<S>) -> Tensor<S>? in
+        concatenate(zip(t, tensors).map { $0 ?? Tensor.zeros(like: $1) }, alongAxis: axis)
+    }
+    return Tensor.record("concatenate", output: result, inputs: tensors, tangent: tangent) { g, _, needs in
         var offset = 0
         return sizes.enumerated().map { index, size in
             defer { offset += size }
@@ -194,7 +204,7 @@ extension Tensor {
         if dimensions == shape { return self }
         let output = Tensor.stridedCopy(storage, offset: offset, dimensions: dimensions, strides: strides)
         let original = shape
-        return Tensor.record("slice", output: output, inputs: [self]) { g, _, _ in
+        return Tensor.record("slice", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0[full] } }) { g, _, _ in
             [g.padded(into: original, at: full.map(\.lowerBound))]
         }
     }
@@ -219,7 +229,9 @@ extension Tensor {
         result.storage.base.update(repeating: 0, count: total)
         plan.run(from: storage.base, to: result.storage.base + offset, scattering: true)
         let ranges = zip(origin, shape).map { $0..<($0 + $1) }
-        return Tensor.record("pad", output: result, inputs: [self]) { g, _, _ in [g[ranges]] }
+        return Tensor.record(
+            "pad", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.padded(into: newShape, at: origin) } }
+        ) { g, _, _ in [g[ranges]] }
     }
 
     /// The rows (first-axis entries) at `indices`, in that order; indices may repeat.
@@ -237,7 +249,9 @@ extension Tensor {
         }
         Tensor.gatherRows(indices, rowLength: rowLength, from: storage.base, to: result.storage.base)
         let rows = shape[0]
-        return Tensor.record("gatherRows", output: result, inputs: [self]) { g, _, _ in
+        return Tensor.record(
+            "gatherRows", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.gatheringRows(indices) } }
+        ) { g, _, _ in
             [g.scatteringRows(indices, rowCount: rows)]
         }
     }
@@ -259,7 +273,10 @@ extension Tensor {
             Tensor.scatterRows(indices, plan: row, count: total, from: x, to: y)
         }
         Tensor.scatterRows(indices, plan: row, count: total, from: storage.base, to: result.storage.base)
-        return Tensor.record("scatterRows", output: result, inputs: [self]) { g, _, _ in [g.gatheringRows(indices)] }
+        return Tensor.record(
+            "scatterRows", output: result, inputs: [self],
+            tangent: { t, _ in t[0].map { $0.scatteringRows(indices, rowCount: rowCount) } }
+        ) { g, _, _ in [g.gatheringRows(indices)] }
     }
 }
 

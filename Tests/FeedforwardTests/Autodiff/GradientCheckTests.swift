@@ -13,12 +13,34 @@ private func expectDerivatives(
 ) {
     let first = gradientCheck(at: inputs, of: f)
     #expect(first.passed, "\(name) first order: \(first)", sourceLocation: sourceLocation)
+    let forward = forwardModeCheck(at: inputs, of: f)
+    #expect(forward.passed, "\(name) forward mode: \(forward)", sourceLocation: sourceLocation)
     guard smooth else { return }
     let second = secondOrderGradientCheck(at: inputs, of: f)
     #expect(second.passed, "\(name) second order: \(second)", sourceLocation: sourceLocation)
+    let reverseOverForward = reverseOverForwardAgreement(at: inputs, of: f)
+    #expect(reverseOverForward < 1e-9, "\(name) reverse over forward differs from reverse over reverse by \(reverseOverForward)",
+            sourceLocation: sourceLocation)
     guard composed else { return }
     let secondComposed = secondOrderGradientCheck(at: inputs) { sin(f($0)) }
     #expect(secondComposed.passed, "\(name) second order of sin ∘ f: \(secondComposed)", sourceLocation: sourceLocation)
+}
+
+/// The largest relative difference between two exact computations of `∇ₓ[vᵀ Jᵀ p]`: reverse mode
+/// over the forward-mode JVP `J v`, and reverse mode over the reverse-mode `Jᵀ p`.
+private func reverseOverForwardAgreement(at inputs: [Tensor<Double>], of f: @escaping ([Tensor<Double>]) -> Tensor<Double>) -> Double {
+    let projection = withoutGradients { f(inputs) }.scalars.indices.map { Double($0 % 5) * 0.25 + 0.5 }
+    let p = Tensor(shape: withoutGradients { f(inputs) }.shape, scalars: projection)
+    let v = inputs.enumerated().map { testTensor($1.shape, seed: 700 + UInt64($0)) }
+    let overForward = valueWithGradient(at: inputs) { x in (valueWithJVP(at: x, along: v, of: f).tangent * p).sum() }.gradients
+    let overReverse = valueWithGradient(at: inputs) { x in
+        zip(valueWithGradient(at: x) { (f($0) * p).sum() }.gradients, v).map { ($0 * $1).sum() }.reduce(Tensor(0), +)
+    }.gradients
+    var worst = 0.0
+    for (a, b) in zip(overForward, overReverse) {
+        for (x, y) in zip(a.scalars, b.scalars) { worst = Swift.max(worst, Swift.abs(x - y) / Swift.max(1, Swift.abs(y))) }
+    }
+    return worst
 }
 
 /// Values in `[lower, upper)` that stay at least `gap` away from every point of `avoid`.

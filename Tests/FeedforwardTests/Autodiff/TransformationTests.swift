@@ -43,6 +43,87 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
         #expect(sum.isApproximatelyEqual(to: separate, absoluteTolerance: 1e-12))
     }
 
+    @Test func modelHessianVectorProductMatchesFiniteDifferencesOfGradients() throws {
+        let model = smallResidualClassifier(seed: 87, residual: .softplus)
+        let x = testTensor([5, 3], seed: 88)
+        let labels = [0, 2, 1, 1, 0]
+        let loss: (Sequential<Double>) -> Tensor<Double> = { crossEntropy(logits: $0(x), labels: labels) }
+        let parameters = model.parameters
+        let directions = ParameterGradients(
+            names: parameters.map(\.name),
+            tensors: parameters.enumerated().map { testTensor($1.value.shape, seed: 89 + UInt64($0)) })
+        let hv = hessianVectorProduct(at: model, along: directions, of: loss)
+        #expect(hv.names == parameters.map(\.name))
+
+        func shifted(_ step: Double) -> Sequential<Double> {
+            var copy = model
+            copy.visitParameters { name, p in p = withoutGradients { p + directions[name]! * step } }
+            return copy
+        }
+        let epsilon = 1e-5
+        let (plus, minus) = (gradient(at: shifted(epsilon), of: loss), gradient(at: shifted(-epsilon), of: loss))
+        for name in hv.names {
+            let numeric = withoutGradients { (plus[name]! - minus[name]!) / (2 * epsilon) }
+            let analytic = try #require(hv[name])
+            #expect(analytic.isApproximatelyEqual(to: numeric, absoluteTolerance: 1e-7, relativeTolerance: 1e-6),
+                    "\(name): \(analytic.scalars) vs \(numeric.scalars)")
+        }
+
+        // A parameter without a direction has v = 0 there: the product is that of the zero-padded direction.
+        let partial = ParameterGradients(names: [directions.names[0]], tensors: [directions.tensors[0]])
+        let padded = ParameterGradients(
+            names: directions.names,
+            tensors: directions.tensors.enumerated().map { $0 == 0 ? $1 : Tensor.zeros(like: $1) })
+        let (a, b) = (hessianVectorProduct(at: model, along: partial, of: loss), hessianVectorProduct(at: model, along: padded, of: loss))
+        for (p, q) in zip(a.tensors, b.tensors) { #expect(p.isApproximatelyEqual(to: q, absoluteTolerance: 1e-12)) }
+    }
+
+    @Test func forwardModeNestsAndComposesWithReverseMode() {
+        // f(x) = Σ x sin x has the diagonal Hessian 2 cos x − x sin x.
+        let f: (Tensor<Double>) -> Tensor<Double> = { x in (x * sin(x)).sum() }
+        let x = testTensor([4], seed: 90)
+        let (u, v) = (testTensor([4], seed: 91), testTensor([4], seed: 92))
+        let curvature = withoutGradients { cos(x) * 2 - x * sin(x) }
+
+        let hv = withoutGradients { curvature * v }
+        let forwardOverReverse = jvp(at: x, along: v) { x in gradient(at: x, of: f) }
+        #expect(forwardOverReverse.isApproximatelyEqual(to: hv, absoluteTolerance: 1e-12))
+        let reverseOverForward = hessianVectorProduct(at: x, along: v, of: f)
+        #expect(reverseOverForward.isApproximatelyEqual(to: hv, absoluteTolerance: 1e-12))
+
+        // Several arguments: g(x, y) = Σ x sin x + Σ x y has blocks H_xx = diag(curvature), H_xy = H_yx = I, H_yy = 0.
+        let y = testTensor([4], seed: 95)
+        let blocks = hessianVectorProduct(at: [x, y], along: [v, u]) { a in (a[0] * sin(a[0])).sum() + (a[0] * a[1]).sum() }
+        #expect(blocks[0].isApproximatelyEqual(to: withoutGradients { hv + u }, absoluteTolerance: 1e-12))
+        #expect(blocks[1].isApproximatelyEqual(to: v, absoluteTolerance: 1e-12))
+
+        // jvp of jvp: uᵀ H v, the levels kept apart.
+        let nested = jvp(at: x, along: u) { x in jvp(at: x, along: v, of: f) }
+        #expect(Swift.abs(nested.scalar - withoutGradients { (u * hv).sum() }.scalar) < 1e-12)
+        // Along the same direction twice: the second directional derivative, not twice the first.
+        let twice = jvp(at: x, along: v) { x in jvp(at: x, along: v, of: f) }
+        #expect(Swift.abs(twice.scalar - withoutGradients { (v * hv).sum() }.scalar) < 1e-12)
+    }
+
+    @Test func forwardModeThroughOperationsWithoutTangentRules() {
+        // Custom operations and checkpointed segments have no tangent rule: their tangents come
+        // from their derivative rules.
+        let x = testTensor([3], seed: 93)
+        let v = testTensor([3], seed: 94)
+        let cubeTangent = jvp(at: x, along: v, of: cube)
+        #expect(cubeTangent.isApproximatelyEqual(to: withoutGradients { x * x * v * 3 }, absoluteTolerance: 1e-12))
+        let pair = jvp(at: x, along: v) { x in let out = sinCos(x); return out[0] * 2 + out[1] }
+        #expect(pair.isApproximatelyEqual(to: withoutGradients { (cos(x) * 2 - sin(x)) * v }, absoluteTolerance: 1e-12))
+
+        let segment: (Tensor<Double>) -> Tensor<Double> = { tanh($0 * $0) + $0 }
+        let plain = jvp(at: x, along: v, of: segment)
+        let recomputed = jvp(at: x, along: v) { checkpointed($0, segment) }
+        #expect(recomputed.isApproximatelyEqual(to: plain, absoluteTolerance: 1e-12))
+        // And differentiable again: reverse over forward through the custom operation.
+        let hv = hessianVectorProduct(at: x, along: v) { cube($0).sum() }
+        #expect(hv.isApproximatelyEqual(to: withoutGradients { x * v * 6 }, absoluteTolerance: 1e-12))
+    }
+
     @Test func forwardAndReverseJacobiansAgree() {
         let a = testTensor([3, 4], seed: 90)
         // R⁴ → R³ (more inputs than outputs) and R² → R⁵ (fewer).

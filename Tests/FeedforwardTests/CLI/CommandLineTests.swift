@@ -21,9 +21,14 @@ enum FeedforwardExecutable {
         var error: String
     }
 
+    struct NotBuilt: Error, CustomStringConvertible {
+        var description: String { "the feedforward executable was not built beside the tests" }
+    }
+
     static func run(_ arguments: [String]) throws -> Result {
+        guard let url else { throw NotBuilt() }
         let process = Process()
-        process.executableURL = try #require(url, "the feedforward executable was not built beside the tests")
+        process.executableURL = url
         process.arguments = arguments
         let output = Pipe()
         let error = Pipe()

@@ -185,12 +185,7 @@ extension Activation: CustomTestStringConvertible {
     }
 
     @Test func modelGradientsMatchFiniteDifferencesOfParameters() throws {
-        var generator = SeededRandomNumberGenerator(seed: 51)
-        let model = Sequential<Double> {
-            Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator)
-            Residual(Dense<Double>(inputSize: 4, outputSize: 4, activation: .sigmoid, generator: &generator))
-            Dense<Double>(inputSize: 4, outputSize: 3, generator: &generator)
-        }
+        let model = smallResidualClassifier(seed: 51, residual: .sigmoid)
         let x = randomTensor([6, 3], seed: 52)
         let labels = [0, 2, 1, 1, 0, 2]
         let loss: (Sequential<Double>) -> Tensor<Double> = { crossEntropy(logits: $0(x), labels: labels) }

@@ -26,9 +26,21 @@ func expectLayerGradients<L: Layer>(
     let point = layerPoint(layer, input: input)
     let first = gradientCheck(at: point, of: layerFunction(layer))
     #expect(first.passed, "first order: \(first)", sourceLocation: sourceLocation)
+    let forward = forwardModeCheck(at: point, of: layerFunction(layer))
+    #expect(forward.passed, "forward mode: \(forward)", sourceLocation: sourceLocation)
     if secondOrder {
         let second = secondOrderGradientCheck(at: point, of: layerFunction(layer))
         #expect(second.passed, "second order: \(second)", sourceLocation: sourceLocation)
+    }
+}
+
+/// A small 3-4-4-3 classifier in Double with a residual block: Dense(tanh), Residual(Dense(`residual`)), Dense.
+func smallResidualClassifier(seed: UInt64, residual: Activation) -> Sequential<Double> {
+    var generator = SeededRandomNumberGenerator(seed: seed)
+    return Sequential<Double> {
+        Dense<Double>(inputSize: 3, outputSize: 4, activation: .tanh, generator: &generator)
+        Residual(Dense<Double>(inputSize: 4, outputSize: 4, activation: residual, generator: &generator))
+        Dense<Double>(inputSize: 4, outputSize: 3, generator: &generator)
     }
 }
 

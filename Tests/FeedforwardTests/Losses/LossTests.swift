@@ -199,12 +199,16 @@ func approximatelyEqual(_ tensor: Tensor<Double>, _ expected: [Double], toleranc
         for (name, f, point) in costs {
             let first = gradientCheck(at: point, of: f)
             #expect(first.passed, "\(name): \(first)")
+            let forward = forwardModeCheck(at: point, of: f)
+            #expect(forward.passed, "\(name) forward mode: \(forward)")
             let second = secondOrderGradientCheck(at: point, of: f)
             #expect(second.passed, "\(name): \(second)")
         }
         // MAE is not smooth: first order only, away from zero residuals.
         let mae = gradientCheck(at: [x, y]) { meanAbsoluteError(predictions: $0[0], targets: $0[1]) }
         #expect(mae.passed, "\(mae)")
+        let maeForward = forwardModeCheck(at: [x, y]) { meanAbsoluteError(predictions: $0[0], targets: $0[1]) }
+        #expect(maeForward.passed, "\(maeForward)")
     }
 
     @Test func penaltiesMatchTheirDefinitions() {

@@ -1,0 +1,98 @@
+import Synchronization
+
+// Forward-mode differentiation (real forward accumulation): tangents travel forward with the recorded
+// graph. Each running `jvp` is a *level*; every recorded operation whose inputs carry a tangent of an
+// active level computes its output's tangent at that level from its tangent rule, written in
+// differentiable tensor operations, so that a tangent can itself be differentiated in reverse mode
+// (Hessian-vector products as reverse over forward) or in forward mode again (nested `jvp`).
+
+/// The tangent of one output of a graph node at one forward-mode level.
+struct Tangent<Scalar: TensorScalar> {
+    let level: Int
+    let outputIndex: Int
+    let value: Tensor<Scalar>
+}
+
+enum ForwardMode {
+    /// Forward-mode transformations running in the process: operations look for tangents only when
+    /// this is positive, so reverse mode and inference pay one relaxed atomic load per operation.
+    static let runningCount = Atomic<Int>(0)
+    private static let lastLevel = Atomic<Int>(0)
+    /// The levels operations propagate in the current context, oldest (outermost) first.
+    @TaskLocal static var activeLevels: [Int] = []
+
+    /// Runs `body` as the forward pass of a new level whose tangents `seed` places on the inputs.
+    static func withNewLevel<R>(seed: (Int) -> Void, _ body: () -> R) -> (level: Int, result: R) {
+        let level = lastLevel.wrappingAdd(1, ordering: .relaxed).newValue
+        runningCount.wrappingAdd(1, ordering: .relaxed)
+        defer { runningCount.wrappingSubtract(1, ordering: .relaxed) }
+        seed(level)
+        let result = $activeLevels.withValue(activeLevels + [level], operation: body)
+        return (level, result)
+    }
+
+    /// Computes the tangents of a new node's outputs at every active level where an input carries one.
+    /// A level's tangent is computed with that level (and newer ones) inactive, so tangent computations
+    /// do not differentiate themselves at their own level, while older levels see them (nesting).
+    static func propagate<Scalar>(
+        to node: GraphNode<Scalar>, inputs: [Tensor<Scalar>],
+        _ rule: (_ inputTangents: [Tensor<Scalar>?]) -> [Tensor<Scalar>?]
+    ) {
+        let levels = activeLevels
+        for (position, level) in levels.enumerated() {
+            let tangents = inputs.map { $0.tangent(atLevel: level) }
+            guard tangents.contains(where: { $0 != nil }) else { continue }
+            let outputs = $activeLevels.withValue(Array(levels[..<position])) { rule(tangents) }
+            for (index, value) in outputs.enumerated() {
+                if let value { node.tangents.append(Tangent(level: level, outputIndex: index, value: value)) }
+            }
+        }
+    }
+
+    /// The output tangents of an operation without a tangent rule, from its derivative rule: the rule
+    /// is linear in the output gradients `u`, so `J t` is the gradient with respect to `u` of
+    /// `Σᵢ ⟨rule(u)ᵢ, tᵢ⟩` (the double-VJP construction, applied to this one operation).
+    static func tangentsFromDerivative<Scalar>(
+        _ rule: DerivativeRule<Scalar>, outputs: [Tensor<Scalar>], inputTangents: [Tensor<Scalar>?]
+    ) -> [Tensor<Scalar>?] {
+        let cotangents = outputs.map { Tensor<Scalar>.zeros(like: $0).requiringGradient() }
+        let needs = inputTangents.map { $0 != nil }
+        let pairing = withGradients { () -> Tensor<Scalar>? in
+            var total: Tensor<Scalar>?
+            for (contribution, tangent) in zip(rule(cotangents, outputs, needs), inputTangents) {
+                guard let contribution, let tangent else { continue }
+                let term = (contribution * tangent).sum()
+                total = total.map { $0 + term } ?? term
+            }
+            return total
+        }
+        guard let pairing, pairing.edge != nil else { return outputs.map { _ in nil } }
+        return GradientRecording.$nestingDepth.withValue(GradientRecording.nestingDepth + 1) {
+            vectorJacobianProduct(
+                output: pairing, seed: Tensor(shape: pairing.shape, scalars: [1]), inputs: cotangents, createGraph: true)
+        }
+    }
+}
+
+extension Tensor {
+    /// This tensor's tangent at a forward-mode level, if it carries one.
+    func tangent(atLevel level: Int) -> Tensor? {
+        guard let edge else { return nil }
+        for tangent in edge.node.tangents where tangent.level == level && tangent.outputIndex == edge.outputIndex {
+            return tangent.value
+        }
+        return nil
+    }
+
+    /// A tangent for an output of `shape` from a term that may have an operand's (smaller) shape.
+    func broadcastedTangent(to shape: [Int]) -> Tensor {
+        self.shape == shape ? self : broadcasted(to: shape)
+    }
+}
+
+/// The sum of optional tangent terms (nil is zero), broadcast to `shape`.
+func tangentSum<S>(_ terms: Tensor<S>?..., shape: [Int]) -> Tensor<S>? {
+    var total: Tensor<S>?
+    for case let term? in terms { total = total.map { $0 + term } ?? term }
+    return total?.broadcastedTangent(to: shape)
+}
