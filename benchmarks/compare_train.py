@@ -2,7 +2,8 @@
 """Runs `feedforward-bench train --json` and `train_reference.py` one after the other (same epochs,
 optimizer and threads) and prints a side-by-side table with the ratios Feedforward / reference, next
 to the bars of the benchmark issue (throughput >= 1.3x PyTorch eager, peak RSS < 200 MB, test accuracy
->= 0.89 after 30 epochs). With --xor it also compares `feedforward-bench xor` with xor_reference.py.
+>= 0.89 after 30 epochs). With --xor it also compares `feedforward-bench xor` with xor_reference.py,
+both its eager figure and its captured one (CapturedGradient).
 
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
     python3 benchmarks/compare_train.py [--epochs 5] [--opt sgd|adam] [--compact-data | --session]
@@ -61,7 +62,8 @@ if args.xor:
     fx = run_json([args.bench, "xor", "--json"])
     rx = run_json([args.python, os.path.join(HERE, "xor_reference.py"), "--impl", args.impl], reference_env)
     summary.update(xor_feedforward=fx, xor_reference=rx,
-                   xor_ratio=fx["steps_per_s_median"] / rx["steps_per_s_median"])
+                   xor_ratio=fx["steps_per_s_median"] / rx["steps_per_s_median"],
+                   xor_captured_ratio=fx["captured_steps_per_s_median"] / rx["steps_per_s_median"])
 if args.json:
     print(json.dumps(summary))
     sys.exit(0)
@@ -91,5 +93,9 @@ print(f"Feedforward step {ff['step_ms']:.3f} ms; its 8 GEMMs alone {ff['gemm_ste
       f"({ff['gemm_bound_samples_per_s']:.0f} samples/s)")
 if args.xor:
     fx, rx = summary["xor_feedforward"], summary["xor_reference"]
-    print(f"XOR 2-2-1 steps/s: Feedforward {fx['steps_per_s_median']:.0f}, {rx['impl']} {rx['steps_per_s_median']:.0f}: "
+    print(f"XOR 2-2-1 steps/s: Feedforward eager {fx['steps_per_s_median']:.0f}, {rx['impl']} {rx['steps_per_s_median']:.0f}: "
           f"{summary['xor_ratio']:.1f}x (bar >= 20x PyTorch eager)")
+    print(f"XOR 2-2-1 steps/s: Feedforward captured (CapturedGradient) {fx['captured_steps_per_s_median']:.0f}, "
+          f"{rx['impl']} {rx['steps_per_s_median']:.0f}: {summary['xor_captured_ratio']:.1f}x (bar >= 20x PyTorch eager); "
+          f"captured and eager models after {fx['steps_compared']} steps: "
+          f"{'bitwise the same' if fx['captured_same_model'] else 'DIFFERENT'}")

@@ -16,7 +16,7 @@ let subcommands: [String: Subcommand] = [
                            run: parallelBenchmark),
     "train": Subcommand(summary: "Fashion-MNIST 784-256-256-10 MLP, torch_mlp.py protocol [--epochs N] [--optimizer sgd|adam] [--compact-data | --session] [--json]",
                         run: trainBenchmark),
-    "xor": Subcommand(summary: "XOR 2-2-1 gradient steps per second (framework overhead) [--quick] [--json] [--profile-steps N]",
+    "xor": Subcommand(summary: "XOR 2-2-1 gradient steps per second (framework overhead) [--quick] [--json] [--profile-steps N [--captured]]",
                       run: xorBenchmark),
     "autodiff": Subcommand(summary: "MLP gradient vs Hessian-vector product vs GEMMs; per-op recording overhead [--json] [--profile-hvp N | --profile-gradient N]",
                            run: autodiffBenchmark),

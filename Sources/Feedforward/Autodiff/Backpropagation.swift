@@ -189,7 +189,11 @@ extension Tensor {
             self = self + other
             return
         }
-        binaryRow(.add, storage.base, 1, other.storage.base, 1, storage.base, scalarCount)
+        let count = scalarCount
+        KernelTrace.active?.append(reading: storage, other.storage, writing: storage) { a, b, y in
+            binaryRow(.add, a, 1, b, 1, y, count)
+        }
+        binaryRow(.add, storage.base, 1, other.storage.base, 1, storage.base, count)
     }
 
     /// Back-propagates from this tensor (PyTorch's `backward()`): adds the gradient of

@@ -10,9 +10,14 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
     public init(names: [String], tensors: [Tensor<Scalar>]) {
         precondition(names.count == tensors.count, "ParameterGradients: \(names.count) names for \(tensors.count) tensors")
         precondition(Set(names).count == names.count, "ParameterGradients: parameter names must be unique, got \(names)")
+        self.init(names: names, tensors: tensors, indexByName: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
+    }
+
+    /// Gradients with the index of `names` already built (a replayed step reuses it).
+    init(names: [String], tensors: [Tensor<Scalar>], indexByName: [String: Int]) {
         self.names = names
         self.tensors = tensors
-        indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        self.indexByName = indexByName
     }
 
     /// The gradient of the parameter called `name`.

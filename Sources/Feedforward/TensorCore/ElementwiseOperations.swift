@@ -6,19 +6,33 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     func applying(_ operation: UnaryOperation, _ parameter: Scalar = 0) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        let source = storage.base
-        let target = result.storage.base
+        let count = scalarCount
+        if let trace = KernelTrace.active {
+            trace.append(reading: storage, writing: result.storage) { x, y in
+                Tensor.runUnary(operation, parameter, x, y, count: count)
+            }
+        }
+        Tensor.runUnary(operation, parameter, storage.base, result.storage.base, count: count)
+        return result
+    }
+
+    /// The unary kernel over `count` elements, split across threads when large.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func runUnary(
+        _ operation: UnaryOperation, _ parameter: Scalar, _ source: UnsafeMutablePointer<Scalar>,
+        _ target: UnsafeMutablePointer<Scalar>, count: Int
+    ) {
         // Transcendental functions pay for a second thread sooner than cheap arithmetic.
         let minimumPerThread: Int
         switch operation {
         case .negate, .square, .abs, .scale, .shift, .relu, .step, .sign: minimumPerThread = parallelMinimumPerThread
         default: minimumPerThread = parallelMinimumPerThread / 4
         }
-        parallelChunks(count: scalarCount, minimumPerThread: minimumPerThread) { range in
+        parallelChunks(count: count, minimumPerThread: minimumPerThread) { range in
             Scalar._applyUnary(
                 operation, source + range.lowerBound, target + range.lowerBound, count: range.count, parameter: parameter)
         }
-        return result
     }
 
     /// Applies a binary kernel with broadcasting, without recording.
@@ -27,32 +41,13 @@ extension Tensor {
     static func applying(_ operation: BinaryOperation, _ lhs: Tensor, _ rhs: Tensor, name: String) -> Tensor {
         let shape = lhs.shape == rhs.shape ? lhs.shape : Shape.broadcast(lhs.shape, rhs.shape, operation: name)
         let result = Tensor(uninitializedShape: shape)
-        let (a, b, y) = (lhs.storage.base, rhs.storage.base, result.storage.base)
-        let count = result.scalarCount
-        if lhs.scalarCount == count && rhs.scalarCount == count || lhs.scalarCount == 1 || rhs.scalarCount == 1 {
-            // One flat run (equal shapes, or a single-element operand): large ones split across threads.
-            let strideA = lhs.scalarCount == count ? 1 : 0
-            let strideB = rhs.scalarCount == count ? 1 : 0
-            parallelChunks(count: count) { range in
-                binaryRow(
-                    operation, a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB,
-                    y + range.lowerBound, range.count)
+        let layout = BinaryLayout(lhs: lhs, rhs: rhs, outputShape: shape, count: result.scalarCount)
+        if let trace = KernelTrace.active {
+            trace.append(reading: lhs.storage, rhs.storage, writing: result.storage) { a, b, y in
+                layout.run(operation, a, b, y)
             }
-        } else if lhs.scalarCount == count && rhs.rank < lhs.rank && lhs.shape.suffix(rhs.rank).elementsEqual(rhs.shape) {
-            // A row repeated down the other operand (a bias): one row kernel per row.
-            let row = rhs.scalarCount
-            for start in stride(from: 0, to: count, by: row) {
-                binaryRow(operation, a + start, 1, b, 1, y + start, row)
-            }
-        } else if rhs.scalarCount == count && lhs.rank < rhs.rank && rhs.shape.suffix(lhs.rank).elementsEqual(lhs.shape) {
-            let row = lhs.scalarCount
-            for start in stride(from: 0, to: count, by: row) {
-                binaryRow(operation, a, 1, b + start, 1, y + start, row)
-            }
-        } else {
-            let plan = BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: shape)
-            Scalar._applyBinary(operation, a, b, y, plan: plan)
         }
+        layout.run(operation, lhs.storage.base, rhs.storage.base, result.storage.base)
         return result
     }
 
@@ -329,7 +324,13 @@ public func `where`<S>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -
     let x = a.detached().broadcasted(to: shape)
     let y = b.detached().broadcasted(to: shape)
     let result = Tensor<S>(uninitializedShape: shape)
-    S._select(c.storage.base, x.storage.base, y.storage.base, result.storage.base, count: result.scalarCount)
+    let count = result.scalarCount
+    if let trace = KernelTrace.active {
+        trace.append(reading: c.storage, x.storage, y.storage, writing: result.storage) { c, x, y, r in
+            S._select(c, x, y, r, count: count)
+        }
+    }
+    S._select(c.storage.base, x.storage.base, y.storage.base, result.storage.base, count: count)
     let tangent = { (t: [Tensor<S>?], y: Tensor<S>) -> Tensor<S>? in
         `where`(c, t[0] ?? Tensor(0), t[1] ?? Tensor(0)).broadcastedTangent(to: y.shape)
     }
@@ -375,4 +376,60 @@ public func minimum<S>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
 public func clamp<S>(_ x: Tensor<S>, min lower: S, max upper: S) -> Tensor<S> {
     precondition(lower <= upper, "clamp: lower bound \(lower) exceeds upper bound \(upper)")
     return minimum(maximum(x, Tensor(lower)), Tensor(upper))
+}
+
+/// How a binary kernel walks its operands, decided once from their shapes.
+struct BinaryLayout<Scalar: TensorScalar> {
+    enum Walk {
+        /// One flat run: equal shapes, or a single-element operand (stride 0).
+        case flat(strideA: Int, strideB: Int)
+        /// A row of the right operand repeated down the left one (a bias).
+        case rightRepeated(row: Int)
+        /// A row of the left operand repeated down the right one.
+        case leftRepeated(row: Int)
+        case general(BroadcastPlan)
+    }
+
+    let walk: Walk
+    let count: Int
+
+    @inline(__always)
+    init(lhs: Tensor<Scalar>, rhs: Tensor<Scalar>, outputShape: [Int], count: Int) {
+        self.count = count
+        if lhs.scalarCount == count && rhs.scalarCount == count || lhs.scalarCount == 1 || rhs.scalarCount == 1 {
+            walk = .flat(strideA: lhs.scalarCount == count ? 1 : 0, strideB: rhs.scalarCount == count ? 1 : 0)
+        } else if lhs.scalarCount == count && rhs.rank < lhs.rank && lhs.shape.suffix(rhs.rank).elementsEqual(rhs.shape) {
+            walk = .rightRepeated(row: rhs.scalarCount)
+        } else if rhs.scalarCount == count && lhs.rank < rhs.rank && rhs.shape.suffix(lhs.rank).elementsEqual(lhs.shape) {
+            walk = .leftRepeated(row: lhs.scalarCount)
+        } else {
+            walk = .general(BroadcastPlan(lhsShape: lhs.shape, rhsShape: rhs.shape, outputShape: outputShape))
+        }
+    }
+
+    @inline(__always)
+    func run(
+        _ operation: BinaryOperation, _ a: UnsafeMutablePointer<Scalar>, _ b: UnsafeMutablePointer<Scalar>,
+        _ y: UnsafeMutablePointer<Scalar>
+    ) {
+        switch walk {
+        case .flat(let strideA, let strideB):
+            // Large runs split across threads.
+            parallelChunks(count: count) { range in
+                binaryRow(
+                    operation, a + range.lowerBound * strideA, strideA, b + range.lowerBound * strideB, strideB,
+                    y + range.lowerBound, range.count)
+            }
+        case .rightRepeated(let row):
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a + start, 1, b, 1, y + start, row)
+            }
+        case .leftRepeated(let row):
+            for start in stride(from: 0, to: count, by: row) {
+                binaryRow(operation, a, 1, b + start, 1, y + start, row)
+            }
+        case .general(let plan):
+            Scalar._applyBinary(operation, a, b, y, plan: plan)
+        }
+    }
 }

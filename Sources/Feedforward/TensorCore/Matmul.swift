@@ -31,6 +31,16 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
     let result = Tensor<S>(uninitializedShape: batch + [m, n])
     let strideA = batchA.isEmpty ? 0 : a.shape[a.rank - 2] * a.shape[a.rank - 1]
     let strideB = batchB.isEmpty ? 0 : b.shape[b.rank - 2] * b.shape[b.rank - 1]
+    if let trace = KernelTrace.active {
+        let (lda, ldb) = (a.shape[a.rank - 1], b.shape[b.rank - 1])
+        trace.append(reading: a.storage, b.storage, writing: result.storage) { a, b, c in
+            for index in 0..<batchCount {
+                S._matrixMultiply(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka, alpha: 1,
+                    a + index * strideA, lda: lda, b + index * strideB, ldb: ldb, beta: 0, c + index * m * n, ldc: n)
+            }
+        }
+    }
     for index in 0..<batchCount {
         S._matrixMultiply(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka, alpha: 1,

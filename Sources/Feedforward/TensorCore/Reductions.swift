@@ -36,8 +36,15 @@ extension Tensor {
             let result = Tensor(uninitializedShape: newShape)
             if length == 0 {
                 let identity: Scalar = operation == .sum ? 0 : (operation == .maximum ? -.infinity : .infinity)
-                result.storage.base.update(repeating: identity, count: result.scalarCount)
+                let count = result.scalarCount
+                KernelTrace.active?.append(writing: result.storage) { y in y.update(repeating: identity, count: count) }
+                result.storage.base.update(repeating: identity, count: count)
             } else {
+                if let trace = KernelTrace.active {
+                    trace.append(reading: current.storage, writing: result.storage) { x, y in
+                        Scalar._reduce(operation, x, y, outer: outer, length: length, inner: inner)
+                    }
+                }
                 Scalar._reduce(operation, current.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
             }
             current = result
@@ -55,8 +62,11 @@ extension Tensor {
         let original = shape
         let total = reduced(.sum, axes: axes)
         if let divisor {
-            let base = total.storage.base
-            for i in 0..<total.scalarCount { base[i] /= divisor }
+            let count = total.scalarCount
+            KernelTrace.active?.append(reading: total.storage, writing: total.storage) { x, y in
+                Tensor.divide(x, y, count: count, by: divisor)
+            }
+            Tensor.divide(total.storage.base, total.storage.base, count: count, by: divisor)
         }
         let finalShape = keepingDimensions ? kept : shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
         let output = Tensor(storage: total.storage, shape: finalShape)
@@ -67,6 +77,12 @@ extension Tensor {
             let spread = g.reshaped(to: kept).broadcasted(to: original)
             return [divisor.map { spread / $0 } ?? spread]
         }
+    }
+
+    /// `target[i] = source[i] / divisor` (the division of a mean, in place when both are the same buffer).
+    @inline(__always)
+    static func divide(_ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, count: Int, by divisor: Scalar) {
+        for i in 0..<count { target[i] = source[i] / divisor }
     }
 
     /// The sum over `axes` (all axes when nil); reduced dimensions are dropped unless `keepingDimensions`.
@@ -138,13 +154,21 @@ extension Tensor {
         // The shift is a constant: the result does not depend on it mathematically.
         var shift = reduced(.maximum, axes: axes)
         shift.makeUnique()  // with no axis reduced, `reduced` returns this tensor's own storage
-        for i in 0..<shift.scalarCount where !shift.storage.base[i].isFinite {
-            shift.storage.base[i] = 0
+        let count = shift.scalarCount
+        KernelTrace.active?.append(reading: shift.storage, writing: shift.storage) { x, y in
+            Tensor.zeroNonFinite(x, y, count: count)
         }
+        Tensor.zeroNonFinite(shift.storage.base, shift.storage.base, count: count)
         shift = Tensor(storage: shift.storage, shape: keptShape(reducing: axes))
         var result = log(exp(self - shift).sum(alongAxes: axes, keepingDimensions: true)) + shift
         if !keepingDimensions { result = result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] }) }
         return result
+    }
+
+    /// `target[i] = source[i]` where it is finite, else 0.
+    @inline(__always)
+    static func zeroNonFinite(_ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, count: Int) {
+        for i in 0..<count { target[i] = source[i].isFinite ? source[i] : 0 }
     }
 
     /// The index of the largest element along `axis` for each position of the other axes, in

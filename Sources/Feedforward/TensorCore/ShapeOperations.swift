@@ -3,43 +3,15 @@ import Foundation
 // Reshaping, permuting, broadcasting, joining and slicing, each with its derivative rule.
 
 extension Tensor {
-    /// Copies the elements reached from `base` by walking `dimensions` with `strides` into a new
-    /// contiguous tensor of shape `dimensions` (a strided gather, exact for every value).
-    ///
-    /// Rows along the last dimension are copied whole when they are contiguous and filled with one
-    /// value when they are broadcast (stride 0); other strides (transposes) are gathered element by
-    /// element. An odometer over the leading dimensions finds each row's start.
-    static func stridedCopy(_ base: UnsafePointer<Scalar>, dimensions: [Int], strides: [Int]) -> Tensor {
+    /// Copies the elements reached from `offset` in `source` by walking `dimensions` with `strides`
+    /// into a new contiguous tensor of shape `dimensions` (a strided gather, exact for every value).
+    static func stridedCopy(_ source: TensorStorage<Scalar>, offset: Int = 0, dimensions: [Int], strides: [Int]) -> Tensor {
         let result = Tensor(uninitializedShape: dimensions)
-        let count = result.scalarCount
-        guard count > 0 else { return result }
-        let output = result.storage.base
-        guard let rowLength = dimensions.last, let rowStride = strides.last else {
-            output.initialize(to: base.pointee)
-            return result
+        let plan = StridedCopyPlan(dimensions: dimensions, strides: strides)
+        if let trace = KernelTrace.active {
+            trace.append(reading: source, writing: result.storage) { x, y in plan.run(from: x + offset, to: y) }
         }
-        let outerDimensions = Array(dimensions.dropLast())
-        let outerStrides = Array(strides.dropLast())
-        var position = [Int](repeating: 0, count: outerDimensions.count)
-        var offset = 0
-        for row in 0..<(count / rowLength) {
-            let destination = output + row * rowLength
-            let source = base + offset
-            switch rowStride {
-            case 1: destination.update(from: source, count: rowLength)
-            case 0: destination.update(repeating: source.pointee, count: rowLength)
-            default: for j in 0..<rowLength { destination[j] = source[j * rowStride] }
-            }
-            var axis = outerDimensions.count - 1
-            while axis >= 0 {
-                position[axis] += 1
-                offset += outerStrides[axis]
-                if position[axis] < outerDimensions[axis] { break }
-                offset -= outerStrides[axis] * outerDimensions[axis]
-                position[axis] = 0
-                axis -= 1
-            }
-        }
+        plan.run(from: source.base + offset, to: result.storage.base)
         return result
     }
 
@@ -101,7 +73,7 @@ extension Tensor {
         if permutation == Array(0..<rank) { return self }
         let strides = Tensor.contiguousStrides(shape)
         let output = Tensor.stridedCopy(
-            storage.base, dimensions: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] })
+            storage, dimensions: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] })
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
         return Tensor.record(
@@ -130,7 +102,7 @@ extension Tensor {
         let broadcastStrides = newShape.indices.map { axis in
             axis < offset || shape[axis - offset] == 1 ? 0 : strides[axis - offset]
         }
-        let output = Tensor.stridedCopy(storage.base, dimensions: newShape, strides: broadcastStrides)
+        let output = Tensor.stridedCopy(storage, dimensions: newShape, strides: broadcastStrides)
         let original = shape
         return Tensor.record(
             "broadcast", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0.broadcasted(to: newShape) } }
@@ -174,9 +146,11 @@ public func concatenate<S>(_ tensors: [Tensor<S>], alongAxis axis: Int = 0) -> T
     var start = 0
     for t in tensors {
         let block = t.shape[axis] * inner
-        for o in 0..<outer where block > 0 {
-            memcpy(result.storage.base + o * rowLength + start, t.storage.base + o * block, block * MemoryLayout<S>.stride)
+        let startOffset = start
+        KernelTrace.active?.append(reading: t.storage, writing: result.storage) { x, y in
+            copyBlocks(from: x, to: y + startOffset, outer: outer, block: block, rowLength: rowLength)
         }
+        copyBlocks(from: t.storage.base, to: result.storage.base + start, outer: outer, block: block, rowLength: rowLength)
         start += block
     }
     let sizes = tensors.map { $0.shape[axis] }
@@ -189,6 +163,14 @@ public func concatenate<S>(_ tensors: [Tensor<S>], alongAxis axis: Int = 0) -> T
             defer { offset += size }
             return needs[index] ? g.slice(alongAxis: axis, offset..<(offset + size)) : nil
         }
+    }
+}
+
+/// Copies `outer` blocks of `block` elements from `source` (contiguous) to rows of `rowLength` in `target`.
+private func copyBlocks<S>(from source: UnsafeMutablePointer<S>, to target: UnsafeMutablePointer<S>, outer: Int, block: Int, rowLength: Int) {
+    guard block > 0 else { return }
+    for o in 0..<outer {
+        (target + o * rowLength).update(from: source + o * block, count: block)
     }
 }
 
@@ -220,7 +202,7 @@ extension Tensor {
         let offset = zip(full, strides).map { $0.lowerBound * $1 }.reduce(0, +)
         let dimensions = full.map(\.count)
         if dimensions == shape { return self }
-        let output = Tensor.stridedCopy(storage.base + offset, dimensions: dimensions, strides: strides)
+        let output = Tensor.stridedCopy(storage, offset: offset, dimensions: dimensions, strides: strides)
         let original = shape
         return Tensor.record("slice", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0[full] } }) { g, _, _ in
             [g.padded(into: original, at: full.map(\.lowerBound))]
@@ -234,23 +216,18 @@ extension Tensor {
             precondition(origin[axis] >= 0 && origin[axis] + shape[axis] <= newShape[axis],
                 "padded: \(shape) at origin \(origin) does not fit in \(newShape)")
         }
-        let result = Tensor(storage: TensorStorage(repeating: 0, count: Shape.count(newShape)), shape: newShape)
+        let result = Tensor(uninitializedShape: newShape)
         let strides = Tensor.contiguousStrides(newShape)
         let offset = zip(origin, strides).map { $0 * $1 }.reduce(0, +)
-        // Walk this tensor's elements and write each at its place in the result.
-        var index = [Int](repeating: 0, count: rank)
-        for i in 0..<scalarCount {
-            var target = offset
-            for axis in 0..<rank { target += index[axis] * strides[axis] }
-            result.storage.base[target] = storage.base[i]
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < shape[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
+        // Zeros, then this tensor written at its place: the inverse of a strided copy.
+        let plan = StridedCopyPlan(dimensions: shape, strides: strides)
+        let total = result.scalarCount
+        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
+            y.update(repeating: 0, count: total)
+            plan.run(from: x, to: y + offset, scattering: true)
         }
+        result.storage.base.update(repeating: 0, count: total)
+        plan.run(from: storage.base, to: result.storage.base + offset, scattering: true)
         let ranges = zip(origin, shape).map { $0..<($0 + $1) }
         return Tensor.record(
             "pad", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.padded(into: newShape, at: origin) } }
@@ -264,10 +241,13 @@ extension Tensor {
         var newShape = shape
         newShape[0] = indices.count
         let result = Tensor(uninitializedShape: newShape)
-        for (r, index) in indices.enumerated() {
+        for index in indices {
             precondition(index >= 0 && index < shape[0], "gatheringRows: index \(index) is out of range 0..<\(shape[0])")
-            memcpy(result.storage.base + r * rowLength, storage.base + index * rowLength, rowLength * MemoryLayout<Scalar>.stride)
         }
+        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
+            Tensor.gatherRows(indices, rowLength: rowLength, from: x, to: y)
+        }
+        Tensor.gatherRows(indices, rowLength: rowLength, from: storage.base, to: result.storage.base)
         let rows = shape[0]
         return Tensor.record(
             "gatherRows", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.gatheringRows(indices) } }
@@ -283,17 +263,102 @@ extension Tensor {
         var newShape = shape
         newShape[0] = rowCount
         let rowLength = shape.dropFirst().reduce(1, *)
-        let result = Tensor(storage: TensorStorage(repeating: 0, count: Shape.count(newShape)), shape: newShape)
-        let row = BroadcastPlan(lhsShape: [rowLength], rhsShape: [rowLength], outputShape: [rowLength])
-        for (r, index) in indices.enumerated() {
+        let result = Tensor(uninitializedShape: newShape)
+        for index in indices {
             precondition(index >= 0 && index < rowCount, "scatteringRows: index \(index) is out of range 0..<\(rowCount)")
-            let target = result.storage.base + index * rowLength
-            Scalar._applyBinary(.add, target, storage.base + r * rowLength, target, plan: row)
         }
+        let row = BroadcastPlan(lhsShape: [rowLength], rhsShape: [rowLength], outputShape: [rowLength])
+        let total = result.scalarCount
+        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
+            Tensor.scatterRows(indices, plan: row, count: total, from: x, to: y)
+        }
+        Tensor.scatterRows(indices, plan: row, count: total, from: storage.base, to: result.storage.base)
         return Tensor.record(
             "scatterRows", output: result, inputs: [self],
             tangent: { t, _ in t[0].map { $0.scatteringRows(indices, rowCount: rowCount) } }
         ) { g, _, _ in [g.gatheringRows(indices)] }
+    }
+}
+
+extension Tensor {
+    /// Row `r` of `target` is row `indices[r]` of `source`.
+    static func gatherRows(_ indices: [Int], rowLength: Int, from source: UnsafeMutablePointer<Scalar>, to target: UnsafeMutablePointer<Scalar>) {
+        for (r, index) in indices.enumerated() {
+            (target + r * rowLength).update(from: source + index * rowLength, count: rowLength)
+        }
+    }
+
+    /// Zeros `count` elements of `target`, then adds row `r` of `source` into row `indices[r]`.
+    static func scatterRows(
+        _ indices: [Int], plan row: BroadcastPlan, count: Int, from source: UnsafeMutablePointer<Scalar>,
+        to target: UnsafeMutablePointer<Scalar>
+    ) {
+        target.update(repeating: 0, count: count)
+        let rowLength = row.count
+        for (r, index) in indices.enumerated() {
+            let destination = target + index * rowLength
+            Scalar._applyBinary(.add, destination, source + r * rowLength, destination, plan: row)
+        }
+    }
+}
+
+/// A strided walk over `dimensions`, decided once: the last dimension runs as one row, and an
+/// odometer over the leading dimensions finds each row's start.
+struct StridedCopyPlan: Sendable {
+    let outerDimensions: [Int]
+    let outerStrides: [Int]
+    let rowLength: Int
+    let rowStride: Int
+    let count: Int
+
+    init(dimensions: [Int], strides: [Int]) {
+        outerDimensions = Array(dimensions.dropLast())
+        outerStrides = Array(strides.dropLast())
+        rowLength = dimensions.last ?? 1
+        rowStride = strides.last ?? 1
+        count = dimensions.reduce(1, *)
+    }
+
+    /// Copies the strided elements of `source` to contiguous `target` (a gather); with `scattering`,
+    /// copies contiguous `source` to the strided places of `target` instead.
+    ///
+    /// Rows are copied whole when contiguous and, when gathering, filled with one value when broadcast
+    /// (stride 0); other strides (transposes) go element by element.
+    func run<S>(from source: UnsafeMutablePointer<S>, to target: UnsafeMutablePointer<S>, scattering: Bool = false) {
+        guard count > 0 else { return }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: outerDimensions.count) { position in
+            position.initialize(repeating: 0)
+            var offset = 0
+            for row in 0..<(count / rowLength) {
+                let contiguous = row * rowLength
+                if scattering {
+                    let destination = target + offset
+                    let from = source + contiguous
+                    if rowStride == 1 {
+                        destination.update(from: from, count: rowLength)
+                    } else {
+                        for j in 0..<rowLength { destination[j * rowStride] = from[j] }
+                    }
+                } else {
+                    let destination = target + contiguous
+                    let from = source + offset
+                    switch rowStride {
+                    case 1: destination.update(from: from, count: rowLength)
+                    case 0: destination.update(repeating: from.pointee, count: rowLength)
+                    default: for j in 0..<rowLength { destination[j] = from[j * rowStride] }
+                    }
+                }
+                var axis = outerDimensions.count - 1
+                while axis >= 0 {
+                    position[axis] += 1
+                    offset += outerStrides[axis]
+                    if position[axis] < outerDimensions[axis] { break }
+                    offset -= outerStrides[axis] * outerDimensions[axis]
+                    position[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
     }
 }
 
