@@ -61,7 +61,8 @@ extension Tensor {
         let kept = keptShape(reducing: axes)
         let original = shape
         let total = reduced(.sum, axes: axes)
-        if let divisor {
+        // With no axis reduced, `total` shares this tensor's storage and the divisor is 1: nothing to divide.
+        if let divisor, !axes.isEmpty {
             let count = total.scalarCount
             KernelTrace.active?.append(reading: total.storage, writing: total.storage) { x, y in
                 Tensor.divide(x, y, count: count, by: divisor)

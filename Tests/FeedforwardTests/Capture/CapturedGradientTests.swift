@@ -217,6 +217,17 @@ private func expectSameModels<S>(_ a: Sequential<S>, _ b: Sequential<S>, sourceL
     #expect(throws: CaptureError.outputIsArgument(output: "value")) { try identity(at: model, inputs: [Tensor<Float>([2])]) }
 }
 
+@Test func aMeanOverNoAxesLeavesItsInputAlone() throws {
+    // A mean over no axes divides nothing: it must not write into the input's storage (which the
+    // capture would reject as a write into an argument).
+    var generator = SeededRandomNumberGenerator(seed: 2)
+    let model = Sequential<Float> { Dense<Float>(inputSize: 2, outputSize: 1, generator: &generator) }
+    let captured = CapturedGradient<Sequential<Float>> { model, data in model(data[0].mean(alongAxes: [])).sum() }
+    let x = Tensor<Float>(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+    let (value, _) = try captured(at: model, inputs: [x])
+    #expect(value.scalar == withoutGradients { model(x).sum() }.scalar)
+}
+
 @Test func xorNetworkCaptures() throws {
     let x = Tensor<Float>(shape: [4, 2], scalars: [0, 0, 0, 1, 1, 0, 1, 1])
     let y = Tensor<Float>(shape: [4, 1], scalars: [0, 1, 1, 0])
