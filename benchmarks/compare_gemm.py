@@ -7,7 +7,7 @@ Usage (from the package root, after `swift build -c release --product feedforwar
 
 The two sides are measured interleaved, shape by shape: for each round, thread count and shape,
 NumPy and the three Feedforward backends (run-time BLAS, built-in kernel, automatic choice) each
-measure that one product (median of 5 samples of >= 30 ms), in an order that alternates between
+measure that one product (median of 9 samples of >= 30 ms, 50 ms for NumPy), in an order that alternates between
 rounds. So both sides of a ratio are measured within about two seconds of each other, and a slow
 spell of a shared machine lands on both instead of on one side's whole run. Each table figure is the
 median over rounds (default 3) and each ratio is the median of the per-round ratios. The last column,

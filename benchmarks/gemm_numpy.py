@@ -68,10 +68,10 @@ def measure(threads):
 
 
 def serve():
-    """Answers each stdin line SHAPE_INDEX with one line of GFLOP/s (median of 5 samples), at the
+    """Answers each stdin line SHAPE_INDEX with one line of GFLOP/s (median of SAMPLES samples), at the
     thread count the process was started with (compare_gemm.py interleaves these with Feedforward's)."""
     for line in sys.stdin:
-        print(f"{shape_rate(SHAPES[int(line)], samples=5):.3f}", flush=True)
+        print(f"{shape_rate(SHAPES[int(line)]):.3f}", flush=True)
 
 
 def child_environment(threads):

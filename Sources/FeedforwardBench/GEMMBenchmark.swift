@@ -46,7 +46,7 @@ let gemmBackends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builti
 
 /// `gemm --serve`: measures one product per request, for benchmarks/compare_gemm.py to interleave
 /// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX`
-/// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s (median of 5 samples); the line
+/// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s (median of 9 samples); the line
 /// `library` by the run-time BLAS library's name.
 func serveGEMMRates() {
     func answer(_ text: String) {
@@ -66,7 +66,7 @@ func serveGEMMRates() {
             continue
         }
         ComputeEnvironment.threadCount = threads
-        answer(String(format: "%.3f", gemmRate(gemmShapes[index], backend, samples: 5)))
+        answer(String(format: "%.3f", gemmRate(gemmShapes[index], backend, samples: 9)))
     }
 }
 

@@ -96,6 +96,7 @@ extension Float: TensorScalar {
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
         beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = ComputeEnvironment.setUp  // the thread counts decide the kernel: set them before the first product
         ff_sgemm(
             ComputeEnvironment.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
@@ -145,6 +146,7 @@ extension Double: TensorScalar {
         _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
         beta: Double, _ c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        _ = ComputeEnvironment.setUp  // the thread counts decide the kernel: set them before the first product
         ff_dgemm(
             ComputeEnvironment.matrixMultiplyBackend.cValue, transposeA ? 1 : 0, transposeB ? 1 : 0,
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
