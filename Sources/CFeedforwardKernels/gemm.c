@@ -682,16 +682,7 @@ int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K) {
 /// faster than Debian's OpenBLAS 0.3.21 and level with NumPy's bundled OpenBLAS 0.3.31. On two threads
 /// (compare_gemm.py, three runs on a shared machine) it reached 130-137 GFLOP/s on 784x128·128x256
 /// against 78-116 for OpenBLAS 0.3.21's own two threads.
-///
-/// Float products of up to FF_AUTO_PARALLEL_BUILTIN_WORK multiply-adds on more than one thread. Measured
-/// with compare_gemm.py (interleaved rounds, four runs on a shared 2-core machine): on two threads the
-/// built-in kernel ran 1.0-1.4x NumPy on the MLP's 128-row products and on 256³, where Debian's OpenBLAS
-/// 0.3.21 ran 0.92-1.0x (its threads also keep spinning after a call and take the cores from the next
-/// element-wise or built-in work); OpenBLAS stayed ahead from 1024³ on.
-#define FF_AUTO_PARALLEL_BUILTIN_WORK (64LL << 20)
-
 static int auto_prefers_builtin_f32(int transA, int transB, int64_t M, int64_t N, int64_t K) {
-    if (ff_builtin_threads() > 1 && M * N * K <= FF_AUTO_PARALLEL_BUILTIN_WORK) return 1;
     return transA && !transB && M >= FF_AUTO_SMALL_DIM && N >= FF_AUTO_SMALL_DIM && K >= FF_AUTO_SMALL_DIM;
 }
 
