@@ -13,22 +13,56 @@ struct Tangent<Scalar: TensorScalar> {
     let value: Tensor<Scalar>
 }
 
+/// A node that can hold tangents (see ``ForwardLevel``).
+protocol TangentCarrier: AnyObject {
+    func removeTangents(atLevel level: Int)
+}
+
+extension GraphNode: TangentCarrier {
+    func removeTangents(atLevel level: Int) {
+        tangents.removeAll { $0.level == level }
+    }
+}
+
+/// One running forward-mode transformation: its id, and the nodes holding its tangents. A tangent
+/// refers back to its own node through the operations that computed it (`t · (1 − y²)` reads `y`),
+/// so the level drops them when it ends; kept, they would be reference cycles.
+final class ForwardLevel: @unchecked Sendable {
+    let id: Int
+    private var carriers: [any TangentCarrier] = []
+
+    init(id: Int) { self.id = id }
+
+    func attach<Scalar>(_ value: Tensor<Scalar>, to node: GraphNode<Scalar>, outputIndex: Int) {
+        if !node.tangents.contains(where: { $0.level == id }) { carriers.append(node) }
+        node.tangents.append(Tangent(level: id, outputIndex: outputIndex, value: value))
+    }
+
+    fileprivate func end() {
+        for carrier in carriers { carrier.removeTangents(atLevel: id) }
+        carriers = []
+    }
+}
+
 enum ForwardMode {
     /// Forward-mode transformations running in the process: operations look for tangents only when
     /// this is positive, so reverse mode and inference pay one relaxed atomic load per operation.
     static let runningCount = Atomic<Int>(0)
     private static let lastLevel = Atomic<Int>(0)
     /// The levels operations propagate in the current context, oldest (outermost) first.
-    @TaskLocal static var activeLevels: [Int] = []
+    @TaskLocal static var activeLevels: [ForwardLevel] = []
 
-    /// Runs `body` as the forward pass of a new level whose tangents `seed` places on the inputs.
-    static func withNewLevel<R>(seed: (Int) -> Void, _ body: () -> R) -> (level: Int, result: R) {
-        let level = lastLevel.wrappingAdd(1, ordering: .relaxed).newValue
+    /// Runs `body` as the forward pass of a new level (`seed` places the inputs' tangents first);
+    /// the level's tangents are dropped from the graph when `body` returns.
+    static func withNewLevel<R>(seed: (ForwardLevel) -> Void, _ body: (ForwardLevel) -> R) -> R {
+        let level = ForwardLevel(id: lastLevel.wrappingAdd(1, ordering: .relaxed).newValue)
         runningCount.wrappingAdd(1, ordering: .relaxed)
-        defer { runningCount.wrappingSubtract(1, ordering: .relaxed) }
+        defer {
+            level.end()
+            runningCount.wrappingSubtract(1, ordering: .relaxed)
+        }
         seed(level)
-        let result = $activeLevels.withValue(activeLevels + [level], operation: body)
-        return (level, result)
+        return $activeLevels.withValue(activeLevels + [level]) { body(level) }
     }
 
     /// Computes the tangents of a new node's outputs at every active level where an input carries one.
@@ -40,11 +74,11 @@ enum ForwardMode {
     ) {
         let levels = activeLevels
         for (position, level) in levels.enumerated() {
-            let tangents = inputs.map { $0.tangent(atLevel: level) }
+            let tangents = inputs.map { $0.tangent(atLevel: level.id) }
             guard tangents.contains(where: { $0 != nil }) else { continue }
             let outputs = $activeLevels.withValue(Array(levels[..<position])) { rule(tangents) }
             for (index, value) in outputs.enumerated() {
-                if let value { node.tangents.append(Tangent(level: level, outputIndex: index, value: value)) }
+                if let value { level.attach(value, to: node, outputIndex: index) }
             }
         }
     }

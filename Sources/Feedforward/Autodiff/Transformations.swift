@@ -129,16 +129,16 @@ func forwardAccumulation<S>(
     at arguments: [Tensor<S>], along directions: [Tensor<S>?], of f: ([Tensor<S>]) -> Tensor<S>
 ) -> (value: Tensor<S>, tangent: Tensor<S>) {
     var tracked: [Tensor<S>] = []
-    let (level, value) = ForwardMode.withNewLevel(seed: { level in
+    let (value, tangent) = ForwardMode.withNewLevel(seed: { level in
         tracked = arguments.map { $0.trackedForDifferentiation() }
         for (argument, direction) in zip(tracked, directions) {
             guard let direction else { continue }
-            argument.edge!.node.tangents.append(Tangent(level: level, outputIndex: 0, value: direction))
+            level.attach(direction, to: argument.edge!.node, outputIndex: 0)
         }
-    }) {
-        differentiating { f(tracked) }
+    }) { level in
+        let value = differentiating { f(tracked) }
+        return (value, value.tangent(atLevel: level.id) ?? Tensor.zeros(like: value))
     }
-    let tangent = value.tangent(atLevel: level) ?? Tensor.zeros(like: value)
     let record = derivativesNeedRecording
     return (value.detachedUnless(record), tangent.detachedUnless(record))
 }

@@ -105,6 +105,20 @@ private func sinCos(_ x: Tensor<Double>) -> [Tensor<Double>] {
         #expect(Swift.abs(twice.scalar - withoutGradients { (v * hv).sum() }.scalar) < 1e-12)
     }
 
+    @Test func forwardModeLeavesNoGraphBehind() {
+        // A tangent refers back to its node (tanh's tangent reads tanh's output); the level drops the
+        // tangents when it ends, so the graph is freed with the last tensor that uses it.
+        weak var node: GraphNode<Double>?
+        let x = testTensor([3], seed: 96)
+        let tangent = jvp(at: x, along: testTensor([3], seed: 97)) { x in
+            let y = tanh(x)
+            node = y.edge?.node
+            return y * 2
+        }
+        #expect(tangent.shape == [3])
+        #expect(node == nil, "the graph of f outlived jvp")
+    }
+
     @Test func forwardModeThroughOperationsWithoutTangentRules() {
         // Custom operations and checkpointed segments have no tangent rule: their tangents come
         // from their derivative rules.
