@@ -9,8 +9,9 @@ public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
     /// ``hessianVectorProduct(at:along:of:)-(Model,_,_)``). Names must be unique and match the tensors.
     public init(names: [String], tensors: [Tensor<Scalar>]) {
         precondition(names.count == tensors.count, "ParameterGradients: \(names.count) names for \(tensors.count) tensors")
-        precondition(Set(names).count == names.count, "ParameterGradients: parameter names must be unique, got \(names)")
-        self.init(names: names, tensors: tensors, indexByName: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) }))
+        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        precondition(index.count == names.count, "ParameterGradients: parameter names must be unique, got \(names)")
+        self.init(names: names, tensors: tensors, indexByName: index)
     }
 
     /// Gradients with the index of `names` already built (a replayed step reuses it).
