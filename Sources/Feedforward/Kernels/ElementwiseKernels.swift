@@ -16,6 +16,8 @@ public enum UnaryOperation: Sendable {
 public enum BinaryOperation: Sendable {
     case add, subtract, multiply, divide, power, maximum, minimum
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
+    /// `b > 0 ? a : 0` (NaN where `b` is NaN): a gradient `a` passed through ReLU units with outputs `b`.
+    case passWherePositive
 }
 
 /// Reductions of one axis.
@@ -111,8 +113,9 @@ func unaryLoop<T: TensorScalar>(
     case .tanh: for i in 0..<n { y[i] = T.tanh(x[i]) }
     case .sigmoid: for i in 0..<n { y[i] = stableSigmoid(x[i]) }
     case .softplus: for i in 0..<n { y[i] = stableSoftplus(x[i]) }
-    case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : (x[i].isNaN ? x[i] : 0) }
-    case .step: for i in 0..<n { y[i] = x[i] > 0 ? 1 : (x[i].isNaN ? x[i] : 0) }
+    // Written as selects (NaN fails both comparisons and passes through), so they vectorise.
+    case .relu: for i in 0..<n { y[i] = x[i] <= 0 ? 0 : x[i] }
+    case .step: for i in 0..<n { y[i] = x[i] > 0 ? 1 : (x[i] <= 0 ? 0 : x[i]) }
     case .power:
         if p == 2 {
             for i in 0..<n { y[i] = x[i] * x[i] }
@@ -146,6 +149,7 @@ func binaryElement<T: TensorScalar>(_ operation: BinaryOperation, _ a: T, _ b: T
     case .lessOrEqual: return a <= b ? 1 : 0
     case .greater: return a > b ? 1 : 0
     case .greaterOrEqual: return a >= b ? 1 : 0
+    case .passWherePositive: return b > 0 ? a : (b <= 0 ? 0 : b)
     }
 }
 
@@ -168,6 +172,12 @@ func binaryRow<T: TensorScalar>(
     case (.multiply, 0, 1): let s = a[0]; for i in 0..<n { y[i] = s * b[i] }
     case (.divide, 1, 1): for i in 0..<n { y[i] = a[i] / b[i] }
     case (.divide, 1, 0): let s = b[0]; for i in 0..<n { y[i] = a[i] / s }
+    case (.passWherePositive, 1, 1):
+        // Both operands are read unconditionally, so the selects need no branch and vectorise.
+        for i in 0..<n {
+            let gradient = a[i], mask = b[i]
+            y[i] = mask > 0 ? gradient : (mask <= 0 ? 0 : mask)
+        }
     default:
         for i in 0..<n { y[i] = binaryElement(operation, a[i &* sa], b[i &* sb]) }
     }
