@@ -213,6 +213,48 @@ public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
 /// `log softmax(x) = x - logSumExp(x)` along `axis` (eq. 6.33), stable for any logits.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
+///
+/// One fused operation: the forward pass reads each row twice and writes it once; the derivative
+/// rule `g - softmax(x) · Σg` and the tangent rule `dx - Σ(softmax(x) · dx)` are written in
+/// differentiable operations on the saved output, so higher derivatives work.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
-    x - x.logSumExp(alongAxes: [axis], keepingDimensions: true)
+    let axis = Shape.normalize(axis: axis, rank: x.rank, operation: "logSoftmax")
+    let outer = x.shape[..<axis].reduce(1, *), length = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
+    let result = Tensor<S>(uninitializedShape: x.shape)
+    if let trace = KernelTrace.active {
+        trace.append(reading: x.storage, writing: result.storage) { source, target in
+            Tensor<S>.logSoftmaxKernel(source, target, outer: outer, length: length, inner: inner)
+        }
+    }
+    Tensor<S>.logSoftmaxKernel(x.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
+    return Tensor.record(
+        "logSoftmax", output: result, inputs: [x], savesOutput: true,
+        tangent: { t, y in t[0].map { $0 - (exp(y) * $0).sum(alongAxes: [axis], keepingDimensions: true) } }
+    ) { g, y, _ in [g - exp(y) * g.sum(alongAxes: [axis], keepingDimensions: true)] }
+}
+
+extension Tensor {
+    /// `target = source - logSumExp(source)` along the middle axis of a `[outer, length, inner]`
+    /// view. The shift by the maximum is dropped where the maximum is not finite, as in ``logSumExp(alongAxes:keepingDimensions:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func logSoftmaxKernel(
+        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, outer: Int, length: Int, inner: Int
+    ) {
+        guard length > 0 else { return }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let row = source + o * length * inner + i, out = target + o * length * inner + i
+                var maximum = row[0]
+                for j in 1..<length where row[j * inner] > maximum || row[j * inner].isNaN { maximum = row[j * inner] }
+                let shift = maximum.isFinite ? maximum : 0
+                var total: Scalar = 0
+                for j in 0..<length { total += Scalar.exp(row[j * inner] - shift) }
+                let logSumExp = Scalar.log(total) + shift
+                for j in 0..<length { out[j * inner] = row[j * inner] - logSumExp }
+            }
+        }
+    }
 }
