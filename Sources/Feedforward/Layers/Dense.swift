@@ -48,8 +48,12 @@ public struct Dense<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        let affine = matmul(input, weight, transposeB: true)
-        return activation(bias.map { affine + $0 } ?? affine)
+        guard input.rank == 2, bias?.rank ?? 1 == 1 else {
+            let affine = matmul(input, weight, transposeB: true)
+            return activation(bias.map { affine + $0 } ?? affine)
+        }
+        // x·Wᵀ + b as one operation: the bias fills the output and the product accumulates into it.
+        return activation(sumOfProducts([MatrixProduct(a: input, b: weight, transposeB: true)], plus: bias))
     }
 
     @_specialize(where Scalar == Float)

@@ -211,6 +211,32 @@ private func awayFrom(_ avoid: [Double], _ shape: [Int], seed: UInt64, lower: Do
         }
     }
 
+    @Test func sumOfProductsWithBias() {
+        // Two products of every transposition pairing accumulated into one buffer, with and without a
+        // bias row; the dense layer and the tangent of a product are such sums.
+        let (m, k, n) = (3, 4, 2)
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let label = "tA \(transposeA) tB \(transposeB)"
+                let a = testTensor(transposeA ? [k, m] : [m, k], seed: 65)
+                let b = testTensor(transposeB ? [n, k] : [k, n], seed: 66)
+                let c = testTensor([m, 5], seed: 67), d = testTensor([5, n], seed: 68), bias = testTensor([n], seed: 69)
+                expectDerivatives("sumOfProducts " + label, at: [a, b, c, d, bias]) { x in
+                    sumOfProducts(
+                        [MatrixProduct(a: x[0], b: x[1], transposeA: transposeA, transposeB: transposeB),
+                         MatrixProduct(a: x[2], b: x[3])], plus: x[4])
+                }
+                expectDerivatives("sumOfProducts without bias " + label, composed: false, at: [a, b]) { x in
+                    sumOfProducts([MatrixProduct(a: x[0], b: x[1], transposeA: transposeA, transposeB: transposeB)], plus: nil)
+                }
+            }
+        }
+        let square = testTensor([3, 3], seed: 70)
+        expectDerivatives("sumOfProducts shared operand", at: [square, testTensor([3], seed: 71)]) { x in
+            sumOfProducts([MatrixProduct(a: x[0], b: x[0]), MatrixProduct(a: x[0], b: x[0], transposeA: true)], plus: x[1])
+        }
+    }
+
     @Test func nonSmoothOperationsAwayFromKinks() {
         // First derivatives exist away from kinks, and the second derivative there is that of a
         // piecewise-linear function: zero.
