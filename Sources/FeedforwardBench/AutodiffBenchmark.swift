@@ -8,7 +8,7 @@ import Foundation
 //    the forward-mode JVP (hessianVectorProduct(at: model, along:of:)); and, for comparison, reverse
 //    over reverse (an inner valueWithGradient at the model nested in an outer one);
 //  - the same step's matrix products alone (forward 3, dW 3, dX 2), the floor for a gradient, and
-//    the 11 further products reverse over forward needs, the floor for an HVP;
+//    the 10 further products reverse over forward needs, the floor for an HVP;
 //  - recording overhead per operation: a chain of tiny operations on 1-element tensors, with and
 //    without an input that takes part in differentiation.
 // Gradient, HVPs and the two sets of products are timed interleaved (15 rounds of one ~0.1 s sample
@@ -18,9 +18,12 @@ import Foundation
 /// eight, for the MLP 784-256-256-10 at batch 128. Per layer the forward tangent `dz = dx·Wᵀ + x·dWᵀ`
 /// (2 products), and in the reverse pass over it the gradients of those two products with respect to
 /// W, dx and x (3 more; the reverse pass over `x·Wᵀ` is the gradient's own dW and dx products). The
-/// first layer's input is data (no tangent, no input gradient), which leaves only `x·dWᵀ`: 1 + 5 + 5
-/// products. Together with the gradient's products, their time is the floor for an HVP at the speed
-/// of its GEMMs. (Reverse over reverse needs 14 further products: it also computes the gradient.)
+/// first layer's input is data (no tangent, no input gradient), which leaves only `x·dWᵀ`; the second
+/// layer's dx, the first ReLU layer's tangent, depends on no parameter (data, the direction and a
+/// ReLU mask, whose derivative is zero), so its gradient is pruned: 1 + 4 + 5 products. Together with
+/// the gradient's products, their time is the floor for an HVP at the speed of its GEMMs (the
+/// library's HVP runs exactly these 18). (Reverse over reverse needs 14 further products: it also
+/// computes the gradient.)
 struct HessianVectorProductExtraProducts {
     private let products: [() -> Tensor<Float>]
 
@@ -37,14 +40,14 @@ struct HessianVectorProductExtraProducts {
             if layer > 0 {
                 products.append { matmul(x, w, transposeB: true) }           // dx·Wᵀ
                 products.append { matmul(g, x, transposeA: true) }           // ∇W of dx·Wᵀ: gᵀ·dx
-                products.append { matmul(g, w) }                             // ∇dx of dx·Wᵀ: g·W
+                if layer > 1 { products.append { matmul(g, w) } }            // ∇dx of dx·Wᵀ: g·W
                 products.append { matmul(g, w) }                             // ∇x of x·dWᵀ: g·dW
             }
         }
         self.products = products
     }
 
-    /// The number of products (11 for the 784-256-256-10 MLP).
+    /// The number of products (10 for the 784-256-256-10 MLP).
     var count: Int { products.count }
 
     /// Runs all the products once.
