@@ -84,6 +84,9 @@ public func crossEntropy<S>(
     precondition(logits.rank == 2 && logits.shape[0] == labels.count, "crossEntropy: logits \(logits.shape) for \(labels.count) labels")
     precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "crossEntropy: label smoothing \(labelSmoothing) must be in [0, 1]")
     let classCount = logits.shape[1]
+    if classWeights == nil && labelSmoothing == 0 {
+        return softmaxCrossEntropyPerExample(logits: logits, labels: labels).reduced(by: reduction)
+    }
     let logProbabilities = logSoftmax(logits, alongAxis: 1)
     let oneHotTargets: Tensor<S> = oneHot(labels, classCount: classCount)
     guard let classWeights else {
@@ -102,6 +105,39 @@ public func crossEntropy<S>(
         perExample = perExample * (1 - labelSmoothing) + smoothing * (labelSmoothing / S(classCount))
     }
     return reduction == .mean ? perExample.sum() / labelWeights.sum() : perExample.reduced(by: reduction)
+}
+
+/// `logΣⱼexp(zᵢⱼ) - zᵢ,labelᵢ` for each row of logits `[batch, classes]`, as one operation: one kernel
+/// forward; derivative `(softmax(z) - onehot) · g` and tangent `Σⱼ(softmax(z) - onehot)ᵢⱼ·dzᵢⱼ`, both
+/// in differentiable operations, so higher derivatives work. Only the label's log-probability is read,
+/// so a logit of -∞ in another class gives a finite loss.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func softmaxCrossEntropyPerExample<S>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
+    let (batch, classCount) = (logits.shape[0], logits.shape[1])
+    for label in labels {
+        precondition(label >= 0 && label < classCount, "crossEntropy: label \(label) is out of range 0..<\(classCount)")
+    }
+    let result = Tensor<S>(uninitializedShape: [batch])
+    func kernel(_ z: UnsafeMutablePointer<S>, _ loss: UnsafeMutablePointer<S>) {
+        guard classCount > 0 else { return }
+        for row in 0..<batch {
+            let logitsOfRow = z + row * classCount
+            var maximum = logitsOfRow[0]
+            for j in 1..<classCount where logitsOfRow[j] > maximum || logitsOfRow[j].isNaN { maximum = logitsOfRow[j] }
+            let shift = maximum.isFinite ? maximum : 0
+            var total: S = 0
+            for j in 0..<classCount { total += S.exp(logitsOfRow[j] - shift) }
+            loss[row] = (S.log(total) + shift) - logitsOfRow[labels[row]]
+        }
+    }
+    KernelTrace.active?.append(reading: logits.storage, writing: result.storage, kernel)
+    kernel(logits.storage.base, result.storage.base)
+    let targets: Tensor<S> = oneHot(labels, classCount: classCount)
+    return Tensor.record(
+        "softmaxCrossEntropy", output: result, inputs: [logits],
+        tangent: { t, _ in t[0].map { ((softmax(logits, alongAxis: 1) - targets) * $0).sum(alongAxes: [1]) } }
+    ) { g, _, _ in [(softmax(logits, alongAxis: 1) - targets) * g.reshaped(to: [batch, 1])] }
 }
 
 /// Cross-entropy against target distributions `[batch, classes]` (soft labels).

@@ -182,6 +182,15 @@ func approximatelyEqual(_ tensor: Tensor<Double>, _ expected: [Double], toleranc
         #expect(crossEntropy(logits: f32, probabilities: probabilities).scalar == 2e4)
     }
 
+    @Test func aMinusInfiniteLogitOfAnotherClassLeavesTheLossFinite() {
+        // Only the label's log-probability is read: 0 · log 0 terms of other classes do not enter.
+        let z = Tensor<Double>(shape: [2, 3], scalars: [2, -Double.infinity, 0, -Double.infinity, 1, 1])
+        let (loss, g) = valueWithGradient(at: z) { crossEntropy(logits: $0, labels: [0, 2], reduction: .none).sum() }
+        let expected: Double = (Double.log(Double.exp(2) + 1) - 2) + Double.log(2)
+        #expect(approximatelyEqual(loss, [expected]))
+        #expect(g.scalars.allSatisfy { $0.isFinite })
+    }
+
     @Test func costsPassFirstAndSecondOrderChecks() {
         let x = randomTensor([3, 2], seed: 1)
         let y = randomTensor([3, 2], seed: 2)
@@ -193,6 +202,8 @@ func approximatelyEqual(_ tensor: Tensor<Double>, _ expected: [Double], toleranc
             ("gaussian", { gaussianNegativeLogLikelihood(mean: $0[0], logVariance: $0[1], targets: $0[2]) }, [x, logVariance, y]),
             ("bce", { binaryCrossEntropy(logits: $0[0], labels: bernoulli) }, [x]),
             ("ce", { crossEntropy(logits: $0[0], labels: self.labels, reduction: .sum) }, [logits]),
+            ("ce-mean", { crossEntropy(logits: $0[0], labels: self.labels) }, [logits]),
+            ("ce-none", { crossEntropy(logits: $0[0], labels: self.labels, reduction: .none) }, [logits]),
             ("ce-weighted", { crossEntropy(logits: $0[0], labels: self.labels, classWeights: [0.5, 2, 1], labelSmoothing: 0.2) }, [logits]),
             ("ce-soft", { crossEntropy(logits: $0[0], probabilities: probabilities, reduction: .none) }, [logits]),
         ]
