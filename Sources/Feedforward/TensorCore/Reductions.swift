@@ -203,11 +203,26 @@ extension Tensor {
     }
 }
 
-/// `softmax(x)_i = exp(x_i) / Σ_j exp(x_j)` along `axis`, computed as `exp(x - logSumExp(x))`.
+/// `softmax(x)_i = exp(x_i) / Σ_j exp(x_j)` along `axis`, with the maximum subtracted first.
+///
+/// One fused operation (one exponential per element); the derivative rule `p·(g - Σ p·g)` and the
+/// tangent rule `p·(dx - Σ p·dx)` are written in differentiable operations on the saved output `p`.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
-    exp(logSoftmax(x, alongAxis: axis))
+    let axis = Shape.normalize(axis: axis, rank: x.rank, operation: "softmax")
+    let outer = x.shape[..<axis].reduce(1, *), length = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
+    let result = Tensor<S>(uninitializedShape: x.shape)
+    if let trace = KernelTrace.active {
+        trace.append(reading: x.storage, writing: result.storage) { source, target in
+            Tensor<S>.softmaxKernel(source, target, outer: outer, length: length, inner: inner)
+        }
+    }
+    Tensor<S>.softmaxKernel(x.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
+    return Tensor.record(
+        "softmax", output: result, inputs: [x], savesOutput: true,
+        tangent: { t, p in t[0].map { p * ($0 - (p * $0).sum(alongAxes: [axis], keepingDimensions: true)) } }
+    ) { g, p, _ in [p * (g - (p * g).sum(alongAxes: [axis], keepingDimensions: true))] }
 }
 
 /// `log softmax(x) = x - logSumExp(x)` along `axis` (eq. 6.33), stable for any logits.
@@ -236,6 +251,31 @@ public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S>
 }
 
 extension Tensor {
+    /// `target = exp(source - m) / Σ exp(source - m)` along the middle axis of a `[outer, length, inner]`
+    /// view, `m` the maximum where it is finite, else 0 (as ``logSoftmaxKernel(_:_:outer:length:inner:)``).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func softmaxKernel(
+        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, outer: Int, length: Int, inner: Int
+    ) {
+        guard length > 0 else { return }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let row = source + o * length * inner + i, out = target + o * length * inner + i
+                var maximum = row[0]
+                for j in 1..<length where row[j * inner] > maximum || row[j * inner].isNaN { maximum = row[j * inner] }
+                let shift = maximum.isFinite ? maximum : 0
+                var total: Scalar = 0
+                for j in 0..<length {
+                    let e = Scalar.exp(row[j * inner] - shift)
+                    out[j * inner] = e
+                    total += e
+                }
+                for j in 0..<length { out[j * inner] /= total }
+            }
+        }
+    }
+
     /// `target = source - logSumExp(source)` along the middle axis of a `[outer, length, inner]`
     /// view. The shift by the maximum is dropped where the maximum is not finite, as in ``logSumExp(alongAxes:keepingDimensions:)``.
     @_specialize(where Scalar == Float)
