@@ -123,9 +123,7 @@ func softmaxCrossEntropyPerExample<S>(logits: Tensor<S>, labels: [Int]) -> Tenso
         guard classCount > 0 else { return }
         for row in 0..<batch {
             let logitsOfRow = z + row * classCount
-            var maximum = logitsOfRow[0]
-            for j in 1..<classCount where logitsOfRow[j] > maximum || logitsOfRow[j].isNaN { maximum = logitsOfRow[j] }
-            let shift = maximum.isFinite ? maximum : 0
+            let shift = Tensor<S>.stableShift(logitsOfRow, length: classCount, stride: 1)
             var total: S = 0
             for j in 0..<classCount { total += S.exp(logitsOfRow[j] - shift) }
             loss[row] = (S.log(total) + shift) - logitsOfRow[labels[row]]

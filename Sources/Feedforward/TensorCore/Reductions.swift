@@ -210,15 +210,7 @@ extension Tensor {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
-    let axis = Shape.normalize(axis: axis, rank: x.rank, operation: "softmax")
-    let outer = x.shape[..<axis].reduce(1, *), length = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
-    let result = Tensor<S>(uninitializedShape: x.shape)
-    if let trace = KernelTrace.active {
-        trace.append(reading: x.storage, writing: result.storage) { source, target in
-            Tensor<S>.softmaxKernel(source, target, outer: outer, length: length, inner: inner)
-        }
-    }
-    Tensor<S>.softmaxKernel(x.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
+    let (result, axis) = x.mappingLines(alongAxis: axis, operation: "softmax", Tensor<S>.softmaxKernel)
     return Tensor.record(
         "softmax", output: result, inputs: [x], savesOutput: true,
         tangent: { t, p in t[0].map { p * ($0 - (p * $0).sum(alongAxes: [axis], keepingDimensions: true)) } }
@@ -226,8 +218,6 @@ public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
 }
 
 /// `log softmax(x) = x - logSumExp(x)` along `axis` (eq. 6.33), stable for any logits.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
 ///
 /// One fused operation: the forward pass reads each row twice and writes it once; the derivative
 /// rule `g - softmax(x) · Σg` and the tangent rule `dx - Σ(softmax(x) · dx)` are written in
@@ -235,15 +225,7 @@ public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
-    let axis = Shape.normalize(axis: axis, rank: x.rank, operation: "logSoftmax")
-    let outer = x.shape[..<axis].reduce(1, *), length = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
-    let result = Tensor<S>(uninitializedShape: x.shape)
-    if let trace = KernelTrace.active {
-        trace.append(reading: x.storage, writing: result.storage) { source, target in
-            Tensor<S>.logSoftmaxKernel(source, target, outer: outer, length: length, inner: inner)
-        }
-    }
-    Tensor<S>.logSoftmaxKernel(x.storage.base, result.storage.base, outer: outer, length: length, inner: inner)
+    let (result, axis) = x.mappingLines(alongAxis: axis, operation: "logSoftmax", Tensor<S>.logSoftmaxKernel)
     return Tensor.record(
         "logSoftmax", output: result, inputs: [x], savesOutput: true,
         tangent: { t, y in t[0].map { $0 - (exp(y) * $0).sum(alongAxes: [axis], keepingDimensions: true) } }
@@ -251,50 +233,80 @@ public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S>
 }
 
 extension Tensor {
-    /// `target = exp(source - m) / Σ exp(source - m)` along the middle axis of a `[outer, length, inner]`
-    /// view, `m` the maximum where it is finite, else 0 (as ``logSoftmaxKernel(_:_:outer:length:inner:)``).
+    /// A new tensor of this shape from `kernel(source, target, outer, length, inner)`, which maps the
+    /// lines along `axis` of the `[outer, length, inner]` view (recorded in an active kernel trace);
+    /// returns it with the normalised axis. Not recorded for differentiation.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func softmaxKernel(
-        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, outer: Int, length: Int, inner: Int
+    func mappingLines(
+        alongAxis axis: Int, operation: String,
+        _ kernel: @escaping (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int, Int, Int) -> Void
+    ) -> (result: Tensor, axis: Int) {
+        let axis = Shape.normalize(axis: axis, rank: rank, operation: operation)
+        let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        let result = Tensor(uninitializedShape: shape)
+        KernelTrace.active?.append(reading: storage, writing: result.storage) { source, target in
+            kernel(source, target, outer, length, inner)
+        }
+        kernel(storage.base, result.storage.base, outer, length, inner)
+        return (result, axis)
+    }
+
+    /// The shift that keeps the exponentials of `length` elements `row[j * stride]` finite: their
+    /// maximum where it is finite, else 0 (NaN counts as largest, and propagates).
+    @inline(__always)
+    static func stableShift(_ row: UnsafeMutablePointer<Scalar>, length: Int, stride: Int) -> Scalar {
+        var maximum = row[0]
+        for j in 1..<length where row[j * stride] > maximum || row[j * stride].isNaN { maximum = row[j * stride] }
+        return maximum.isFinite ? maximum : 0
+    }
+
+    /// Calls `body(line, target line, shift)` for each line along the middle axis of a
+    /// `[outer, length, inner]` view (elements `inner` apart), with the line's ``stableShift(_:length:stride:)``.
+    @inline(__always)
+    static func forEachLine(
+        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, outer: Int, length: Int, inner: Int,
+        _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, Scalar) -> Void
     ) {
         guard length > 0 else { return }
         for o in 0..<outer {
             for i in 0..<inner {
-                let row = source + o * length * inner + i, out = target + o * length * inner + i
-                var maximum = row[0]
-                for j in 1..<length where row[j * inner] > maximum || row[j * inner].isNaN { maximum = row[j * inner] }
-                let shift = maximum.isFinite ? maximum : 0
-                var total: Scalar = 0
-                for j in 0..<length {
-                    let e = Scalar.exp(row[j * inner] - shift)
-                    out[j * inner] = e
-                    total += e
-                }
-                for j in 0..<length { out[j * inner] /= total }
+                let offset = o * length * inner + i
+                body(source + offset, target + offset, stableShift(source + offset, length: length, stride: inner))
             }
         }
     }
 
-    /// `target = source - logSumExp(source)` along the middle axis of a `[outer, length, inner]`
-    /// view. The shift by the maximum is dropped where the maximum is not finite, as in ``logSumExp(alongAxes:keepingDimensions:)``.
+    /// `target = exp(source - m) / Σ exp(source - m)` along the middle axis of a `[outer, length, inner]`
+    /// view, `m` its ``stableShift(_:length:stride:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func softmaxKernel(
+        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, _ outer: Int, _ length: Int, _ inner: Int
+    ) {
+        forEachLine(source, target, outer: outer, length: length, inner: inner) { line, out, shift in
+            var total: Scalar = 0
+            for j in 0..<length {
+                let e = Scalar.exp(line[j * inner] - shift)
+                out[j * inner] = e
+                total += e
+            }
+            for j in 0..<length { out[j * inner] /= total }
+        }
+    }
+
+    /// `target = source - logSumExp(source)` along the middle axis of a `[outer, length, inner]` view,
+    /// shifted by its ``stableShift(_:length:stride:)`` as in ``logSumExp(alongAxes:keepingDimensions:)``.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func logSoftmaxKernel(
-        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, outer: Int, length: Int, inner: Int
+        _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, _ outer: Int, _ length: Int, _ inner: Int
     ) {
-        guard length > 0 else { return }
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let row = source + o * length * inner + i, out = target + o * length * inner + i
-                var maximum = row[0]
-                for j in 1..<length where row[j * inner] > maximum || row[j * inner].isNaN { maximum = row[j * inner] }
-                let shift = maximum.isFinite ? maximum : 0
-                var total: Scalar = 0
-                for j in 0..<length { total += Scalar.exp(row[j * inner] - shift) }
-                let logSumExp = Scalar.log(total) + shift
-                for j in 0..<length { out[j * inner] = row[j * inner] - logSumExp }
-            }
+        forEachLine(source, target, outer: outer, length: length, inner: inner) { line, out, shift in
+            var total: Scalar = 0
+            for j in 0..<length { total += Scalar.exp(line[j * inner] - shift) }
+            let logSumExp = Scalar.log(total) + shift
+            for j in 0..<length { out[j * inner] = line[j * inner] - logSumExp }
         }
     }
 }
