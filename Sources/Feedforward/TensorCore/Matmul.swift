@@ -60,20 +60,30 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
             t[1].map { matmul(a, $0, transposeA: transposeA, transposeB: transposeB) }, shape: y.shape)
     }
     return Tensor.record("matmul", output: result, inputs: [a, b], tangent: tangent) { g, _, needs in
-        let gradientA: Tensor<S>? =
-            needs[0]
-            ? (transposeA
-                ? matmul(b, g, transposeA: transposeB, transposeB: true)
-                : matmul(g, b, transposeA: false, transposeB: !transposeB))
-            : nil
-        let gradientB: Tensor<S>? =
-            needs[1]
-            ? (transposeB
-                ? matmul(g, a, transposeA: true, transposeB: transposeA)
-                : matmul(a, g, transposeA: !transposeA, transposeB: false))
-            : nil
-        return [gradientA, gradientB]
+        productGradients(g, a, b, transposeA: transposeA, transposeB: transposeB, needs: needs[0], needs[1])
     }
+}
+
+/// The gradients of `op(a)·op(b)` with respect to `a` and `b` (nil where not needed), from the
+/// output's gradient `g`: each is again a product, with the transpositions that give its shape.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func productGradients<S>(
+    _ g: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool, transposeB: Bool, needs needsA: Bool, _ needsB: Bool
+) -> [Tensor<S>?] {
+    let gradientA: Tensor<S>? =
+        needsA
+        ? (transposeA
+            ? matmul(b, g, transposeA: transposeB, transposeB: true)
+            : matmul(g, b, transposeA: false, transposeB: !transposeB))
+        : nil
+    let gradientB: Tensor<S>? =
+        needsB
+        ? (transposeB
+            ? matmul(g, a, transposeA: true, transposeB: transposeA)
+            : matmul(a, g, transposeA: !transposeA, transposeB: false))
+        : nil
+    return [gradientA, gradientB]
 }
 
 /// One term `op(a) · op(b)` of a ``sumOfProducts(_:plus:)``, with rank-2 operands.
@@ -140,15 +150,9 @@ func sumOfProducts<S>(_ terms: [MatrixProduct<S>], plus bias: Tensor<S>?) -> Ten
     return Tensor.record("sumOfProducts", output: result, inputs: inputs, tangent: tangent) { g, _, needs in
         var gradients: [Tensor<S>?] = []
         for (index, term) in terms.enumerated() {
-            let (a, b, transposeA, transposeB) = (term.a, term.b, term.transposeA, term.transposeB)
-            gradients.append(
-                needs[2 * index]
-                    ? (transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true) : matmul(g, b, transposeB: !transposeB))
-                    : nil)
-            gradients.append(
-                needs[2 * index + 1]
-                    ? (transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA) : matmul(a, g, transposeA: !transposeA))
-                    : nil)
+            gradients += productGradients(
+                g, term.a, term.b, transposeA: term.transposeA, transposeB: term.transposeB,
+                needs: needs[2 * index], needs[2 * index + 1])
         }
         if bias != nil { gradients.append(needs[2 * terms.count] ? g.sum(alongAxes: [0]) : nil) }
         return gradients
