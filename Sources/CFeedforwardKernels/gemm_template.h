@@ -4,6 +4,8 @@
 //   MR, NR         the register block (micro-tile) of the micro-kernels
 //   MC, KC, NC     the cache blocks: an MC x KC block of A stays in L2, a KC x NR panel of B in L1,
 //                  a KC x NC block of B in L3.
+//   FN(transpose_block)() the FN(transpose_fn) that copies an NR/2 x NR/2 block of B transposed into
+//                  a packed panel (dst[p * NR + j] = src[j * lds + p]), or NULL where the CPU has none.
 // Packed layouts: A block = consecutive MR-row panels, each stored k-major (MR values per k);
 // B block = consecutive NR-column panels, each stored k-major (NR values per k). Edge panels are
 // zero-padded, so the micro-kernels always run full MR x NR tiles and only the store is masked.
@@ -87,6 +89,7 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
 /// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels.
 static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
                        int64_t nc, FT *restrict dst) {
+    const FN(transpose_fn) transpose = transB ? FN(transpose_block)() : NULL;
     for (int64_t jr = 0; jr < nc; jr += NR) {
         const int nr = (int)(nc - jr < NR ? nc - jr : NR);
         if (!transB) {
@@ -106,6 +109,16 @@ static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t
                     for (; j < NR; j++) d[j] = 0;
                 }
             }
+        } else if (nr == NR && transpose) {
+            // op(B)[p][j] = B[j * ldb + p]: square blocks of NR/2 rows by NR/2 values, transposed.
+            const FT *rows = B + (j0 + jr) * ldb + p0;
+            int64_t p = 0;
+            for (; p + NR / 2 <= kc; p += NR / 2) {
+                transpose(rows + p, ldb, dst + p * NR);
+                transpose(rows + (NR / 2) * ldb + p, ldb, dst + p * NR + NR / 2);
+            }
+            for (; p < kc; p++)
+                for (int j = 0; j < NR; j++) dst[p * NR + j] = rows[j * ldb + p];
         } else {
             // op(B)[p][j] = B[j * ldb + p]: read each row of B contiguously.
             for (int j = 0; j < nr; j++) {

@@ -90,11 +90,13 @@ private func checkProduct<T: GEMMElement>(
     return nil
 }
 
-/// (m, n, k) shapes: empty, single, odd, a panel boundary plus one, one long dimension, and one big enough
-/// for the built-in kernel to split across threads.
+/// (m, n, k) shapes: empty, single, odd, a panel boundary plus one, one long dimension, one big enough
+/// for the built-in kernel to split across threads, and one whose K is cut into blocks that start at odd
+/// offsets (the register-transposed packing of Bᵀ, its tail, and unaligned rows).
 private let shapes: [(Int, Int, Int)] = [
     (0, 5, 3), (5, 0, 3), (5, 3, 0), (1, 1, 1), (1, 7, 17), (7, 1, 17), (17, 7, 1), (7, 17, 7),
     (17, 17, 129), (129, 7, 17), (13, 129, 5), (1000, 17, 33), (17, 1000, 3), (5, 9, 1000), (200, 190, 40),
+    (40, 33, 605),
 ]
 
 /// (alpha, beta) pairs: plain product, accumulate, general scaling.
