@@ -5,18 +5,20 @@ matmul (`gemm_numpy.py --serve`), with the ratios Feedforward / NumPy at 1 and 2
 Usage (from the package root, after `swift build -c release --product feedforward-bench`):
     python3 benchmarks/compare_gemm.py [--bench PATH] [--rounds N] [--json]
 
-The two sides are measured interleaved, shape by shape: for each round, thread count and shape,
-NumPy and the three Feedforward backends (run-time BLAS, built-in kernel, automatic choice) each
-measure that one product (median of 9 samples of >= 30 ms, 50 ms for NumPy), in an order that alternates between
-rounds. So both sides of a ratio are measured within about two seconds of each other, and a slow
-spell of a shared machine lands on both instead of on one side's whole run. Each table figure is the
-median over rounds (default 3) and each ratio is the median of the per-round ratios. The last column,
-"best", divides the best auto figure of all rounds by NumPy's best: each side's speed in its least
-disturbed moment (noise on a shared machine only ever slows a measurement down).
+The two sides are measured interleaved, sample by sample. A round takes, for each thread count and
+shape, one sample (>= 50 ms of back-to-back calls) of NumPy and of each Feedforward backend (automatic
+choice, run-time BLAS, built-in kernel), with NumPy next to "auto" and the order reversed every other
+round. On these shared machines the speed drifts over seconds (one NumPy process alone: samples 30 ms
+apart correlate 0.8, 1 s apart 0.2), so a ratio is taken between samples a fraction of a second apart:
+each ratio in the table is the median over rounds (default 9) of the per-round ratios, and each
+GFLOP/s figure the median over rounds. The last column, "best", divides the best auto sample of all
+rounds by NumPy's best: each side's speed in its least disturbed moment (noise only ever slows a
+measurement down).
 
 The processes run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow OpenBLAS on some machines.
-Between measurements the script sleeps briefly, so that the idle BLAS worker threads of the process
-measured before (OpenBLAS's spin with sched_yield for a while) are asleep when the next one starts.
+Before each two-thread sample, and when the thread count changes, the script sleeps briefly, so that
+the idle BLAS worker threads of the process measured before (OpenBLAS's spin with sched_yield for
+2^28 clock ticks, 0.11 s here) are asleep when the next one starts; one-thread samples start no workers.
 """
 import json
 import os
@@ -30,7 +32,8 @@ sys.path.insert(0, HERE)
 import gemm_numpy  # noqa: E402
 
 BACKENDS = ("blas", "builtin", "auto")
-PAUSE_SECONDS = 0.3
+SIDES_NEXT_TO_NUMPY = ("auto", "blas", "builtin")  # auto, the bar's subject, is measured next to NumPy
+PAUSE_SECONDS = 0.15
 
 
 class Server:
@@ -44,8 +47,9 @@ class Server:
         self.proc.stdin.flush()
         return self.proc.stdout.readline().strip()
 
-    def ask(self, request):
-        time.sleep(PAUSE_SECONDS)
+    def ask(self, request, pause):
+        if pause:
+            time.sleep(PAUSE_SECONDS)
         answer = self.ask_line(request)
         try:
             return float(answer)
@@ -62,7 +66,7 @@ def main():
     bench = os.path.join(HERE, "..", ".build", "release", "feedforward-bench")
     if "--bench" in args:
         bench = args[args.index("--bench") + 1]
-    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 9
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
@@ -76,15 +80,18 @@ def main():
     rates = {}  # (threads, shape index, side) -> [GFLOP/s per round]
     for r in range(rounds):
         for t in (1, 2):
+            switched = True
             for i in range(len(shapes)):
-                sides = ["numpy", *BACKENDS]
+                sides = ["numpy", *SIDES_NEXT_TO_NUMPY]
                 if (r + i) % 2:
                     sides.reverse()
                 for side in sides:
+                    pause = t > 1 or switched
+                    switched = False
                     if side == "numpy":
-                        rate = numpy_servers[t].ask(str(i))
+                        rate = numpy_servers[t].ask(f"{i} 1", pause)
                     else:
-                        rate = feedforward.ask(f"{side} {t} {i}")
+                        rate = feedforward.ask(f"{side} {t} {i} 1", pause)
                     rates.setdefault((t, i, side), []).append(rate)
     feedforward.close()
     for server in numpy_servers.values():

@@ -68,10 +68,13 @@ def measure(threads):
 
 
 def serve():
-    """Answers each stdin line SHAPE_INDEX with one line of GFLOP/s (median of SAMPLES samples), at the
-    thread count the process was started with (compare_gemm.py interleaves these with Feedforward's)."""
+    """Answers each stdin line `SHAPE_INDEX [SAMPLES]` with one line of GFLOP/s (median of SAMPLES samples,
+    default 9), at the thread count the process was started with (compare_gemm.py interleaves these with
+    Feedforward's)."""
     for line in sys.stdin:
-        print(f"{shape_rate(SHAPES[int(line)]):.3f}", flush=True)
+        fields = [int(f) for f in line.split()]
+        samples = fields[1] if len(fields) > 1 else SAMPLES
+        print(f"{shape_rate(SHAPES[fields[0]], samples):.3f}", flush=True)
 
 
 def child_environment(threads):

@@ -25,8 +25,8 @@ let gemmShapes: [GEMMShape] = [
     GEMMShape(name: "dX dY.WT 128x10.10x256", m: 128, k: 10, n: 256, transposeA: false, transposeB: true),
 ]
 
-/// GFLOP/s of one shape on one backend (median of `samples` samples of >= 30 ms).
-func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend, samples: Int = 9) -> Double {
+/// GFLOP/s of one shape on one backend (median of `samples` samples of >= `sampleSeconds`).
+func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend, samples: Int = 9, sampleSeconds: Double = 0.03) -> Double {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     let lda = shape.transposeA ? m : k, ldb = shape.transposeB ? k : n
     let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
@@ -35,7 +35,7 @@ func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend, samples: Int
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
     for i in 0..<(m * k) { a[i] = Float(i % 13) * 0.25 - 1.5 }
     for i in 0..<(k * n) { b[i] = Float(i % 7) * 0.5 - 1.5 }
-    let seconds = medianSecondsPerCall(samples: samples) {
+    let seconds = medianSecondsPerCall(samples: samples, sampleSeconds: sampleSeconds) {
         matrixMultiply(backend, transposeA: shape.transposeA, transposeB: shape.transposeB, m: m, n: n, k: k,
                        a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
     }
@@ -45,9 +45,9 @@ func gemmRate(_ shape: GEMMShape, _ backend: MatrixMultiplyBackend, samples: Int
 let gemmBackends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builtin", .builtin), ("auto", .automatic)]
 
 /// `gemm --serve`: measures one product per request, for benchmarks/compare_gemm.py to interleave
-/// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX`
-/// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s (median of 9 samples); the line
-/// `library` by the run-time BLAS library's name.
+/// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX [SAMPLES]`
+/// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s, the median of SAMPLES (default 9)
+/// samples of >= 50 ms, as NumPy's side takes them; the line `library` by the run-time BLAS library's name.
 func serveGEMMRates() {
     func answer(_ text: String) {
         print(text)
@@ -59,14 +59,16 @@ func serveGEMMRates() {
             continue
         }
         let fields = line.split(separator: " ").map(String.init)
-        guard fields.count == 3, let backend = gemmBackends.first(where: { $0.0 == fields[0] })?.1,
-              let threads = Int(fields[1]), threads > 0, let index = Int(fields[2]), gemmShapes.indices.contains(index)
+        let samples = fields.count == 4 ? Int(fields[3]) : 9
+        guard fields.count == 3 || fields.count == 4, let backend = gemmBackends.first(where: { $0.0 == fields[0] })?.1,
+              let threads = Int(fields[1]), threads > 0, let index = Int(fields[2]), gemmShapes.indices.contains(index),
+              let samples, samples > 0
         else {
-            answer("error: expected 'blas|builtin|auto THREADS SHAPE_INDEX', got '\(line)'")
+            answer("error: expected 'blas|builtin|auto THREADS SHAPE_INDEX [SAMPLES]', got '\(line)'")
             continue
         }
         ComputeEnvironment.threadCount = threads
-        answer(String(format: "%.3f", gemmRate(gemmShapes[index], backend, samples: 9)))
+        answer(String(format: "%.3f", gemmRate(gemmShapes[index], backend, samples: samples, sampleSeconds: 0.05)))
     }
 }
 
