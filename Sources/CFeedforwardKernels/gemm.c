@@ -535,25 +535,6 @@ FF_AVX2 static void transpose_block_avx_f64(const double *src, int64_t lds, doub
 }
 #endif
 
-typedef void (*transpose_fn_f32)(const float *src, int64_t lds, float *dst);
-typedef void (*transpose_fn_f64)(const double *src, int64_t lds, double *dst);
-
-/// The register transpose pack_b uses for op(B) = Bᵀ on this CPU, or NULL for the scalar copy.
-/// A pure copy either way, so the choice never changes a result's bits.
-static transpose_fn_f32 transpose_block_f32(void) {
-#if FF_HAVE_X86_KERNELS
-    if (ff_use_avx2()) return transpose_block_avx_f32;
-#endif
-    return NULL;
-}
-
-static transpose_fn_f64 transpose_block_f64(void) {
-#if FF_HAVE_X86_KERNELS
-    if (ff_use_avx2()) return transpose_block_avx_f64;
-#endif
-    return NULL;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Instantiations. Block sizes for a core with 32 KiB L1d and 512 KiB L2 (Zen 2, Haswell-class):
 // KC x NR panel of B: 256 * 16 * 4 = 16 KiB (float), 256 * 8 * 8 = 16 KiB (double);

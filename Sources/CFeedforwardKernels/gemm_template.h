@@ -4,8 +4,8 @@
 //   MR, NR         the register block (micro-tile) of the micro-kernels
 //   MC, KC, NC     the cache blocks: an MC x KC block of A stays in L2, a KC x NR panel of B in L1,
 //                  a KC x NC block of B in L3.
-//   FN(transpose_block)() the FN(transpose_fn) that copies an NR/2 x NR/2 block of B transposed into
-//                  a packed panel (dst[p * NR + j] = src[j * lds + p]), or NULL where the CPU has none.
+//   FN(transpose_block_avx) on x86: copies an NR/2 x NR/2 block of B transposed into a packed panel
+//                  (dst[p * NR + j] = src[j * lds + p]) in AVX registers.
 // Packed layouts: A block = consecutive MR-row panels, each stored k-major (MR values per k);
 // B block = consecutive NR-column panels, each stored k-major (NR values per k). Edge panels are
 // zero-padded, so the micro-kernels always run full MR x NR tiles and only the store is masked.
@@ -84,6 +84,17 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
         }
         dst += MR * kc;
     }
+}
+
+typedef void (*FN(transpose_fn))(const FT *src, int64_t lds, FT *dst);
+
+/// The register transpose pack_b uses for op(B) = Bᵀ on this CPU, or NULL for the scalar copy.
+/// A pure copy either way, so the choice never changes a result's bits.
+static FN(transpose_fn) FN(transpose_block)(void) {
+#if FF_HAVE_X86_KERNELS
+    if (ff_use_avx2()) return FN(transpose_block_avx);
+#endif
+    return NULL;
 }
 
 /// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels.
