@@ -124,9 +124,8 @@ func softmaxCrossEntropyPerExample<S>(logits: Tensor<S>, labels: [Int]) -> Tenso
         for row in 0..<batch {
             let logitsOfRow = z + row * classCount
             let shift = Tensor<S>.stableShift(logitsOfRow, length: classCount, stride: 1)
-            var total: S = 0
-            for j in 0..<classCount { total += S.exp(logitsOfRow[j] - shift) }
-            loss[row] = (S.log(total) + shift) - logitsOfRow[labels[row]]
+            let logSumExp = Tensor<S>.shiftedLogSumExp(logitsOfRow, length: classCount, stride: 1, shift: shift)
+            loss[row] = logSumExp - logitsOfRow[labels[row]]
         }
     }
     KernelTrace.active?.append(reading: logits.storage, writing: result.storage, kernel)

@@ -261,6 +261,15 @@ extension Tensor {
         return maximum.isFinite ? maximum : 0
     }
 
+    /// `log Σ exp(row[j * stride])` over `length` elements, computed as `shift + log Σ exp(row[j * stride] - shift)`
+    /// with the line's ``stableShift(_:length:stride:)``.
+    @inline(__always)
+    static func shiftedLogSumExp(_ row: UnsafeMutablePointer<Scalar>, length: Int, stride: Int, shift: Scalar) -> Scalar {
+        var total: Scalar = 0
+        for j in 0..<length { total += Scalar.exp(row[j * stride] - shift) }
+        return Scalar.log(total) + shift
+    }
+
     /// Calls `body(line, target line, shift)` for each line along the middle axis of a
     /// `[outer, length, inner]` view (elements `inner` apart), with the line's ``stableShift(_:length:stride:)``.
     @inline(__always)
@@ -303,9 +312,7 @@ extension Tensor {
         _ source: UnsafeMutablePointer<Scalar>, _ target: UnsafeMutablePointer<Scalar>, _ outer: Int, _ length: Int, _ inner: Int
     ) {
         forEachLine(source, target, outer: outer, length: length, inner: inner) { line, out, shift in
-            var total: Scalar = 0
-            for j in 0..<length { total += Scalar.exp(line[j * inner] - shift) }
-            let logSumExp = Scalar.log(total) + shift
+            let logSumExp = shiftedLogSumExp(line, length: length, stride: inner, shift: shift)
             for j in 0..<length { out[j * inner] = line[j * inner] - logSumExp }
         }
     }
