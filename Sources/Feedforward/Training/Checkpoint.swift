@@ -16,6 +16,16 @@ struct CheckpointHeader: Codable {
     var epochsWithoutImprovement: Int
 }
 
+extension EpochRecord {
+    /// The record with `seconds` and `samplesPerSecond` set to 0, as checkpoints store it.
+    var withoutTimings: EpochRecord {
+        var copy = self
+        copy.seconds = 0
+        copy.samplesPerSecond = 0
+        return copy
+    }
+}
+
 /// Why a checkpoint or model file could not be used.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
     public var path: String
@@ -32,6 +42,14 @@ extension TrainingSession {
     /// Writes the whole session (model, optimizer state, epoch, random state, history) to a
     /// safetensors file, atomically: a crash leaves either the previous file or the new one.
     /// The model's parameters are stored as `model.<name>` and readable by any safetensors reader.
+    ///
+    /// The bytes depend only on the session's state, not on when or how fast it ran: the history
+    /// is stored without its timings (`seconds` and `samplesPerSecond` read back as 0; the JSON
+    /// Lines log keeps them), so two runs that end with the same weights write identical files.
+    ///
+    /// A process killed inside a save leaves its temporary file, `.NAME.tmp-XXXXXX` beside the
+    /// target `NAME`; the next save to the same target removes such files (only those that match
+    /// the pattern exactly). Saving to one target from two processes at once is not supported.
     public func save(to url: URL) throws {
         var tensors: [String: SafeTensorsEntry] = [:]
         for (name, value) in model.parameters {
@@ -42,11 +60,35 @@ extension TrainingSession {
         }
         let header = CheckpointHeader(
             specification: specification, options: options, epoch: epoch, step: step,
-            optimizerSteps: optimizer.stepCount, generatorState: generator.state, history: history,
+            optimizerSteps: optimizer.stepCount, generatorState: generator.state,
+            history: history.map(\.withoutTimings),
             standardizer: standardizer, bestValidationLoss: bestValidationLoss.isFinite ? bestValidationLoss : nil,
             epochsWithoutImprovement: epochsWithoutImprovement)
-        let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(header), as: UTF8.self)
+        Self.removeStaleTemporaries(of: url)
         try SafeTensors.write(SafeTensorsFile(tensors: tensors, metadata: [Self.metadataKey: json]), to: url)
+    }
+
+    /// Removes the temporary files an interrupted atomic write to `url` left: regular files named
+    /// `.NAME.tmp-` followed by the six letters or digits `mkstemp` chooses.
+    static func removeStaleTemporaries(of url: URL) {
+        let directory = url.deletingLastPathComponent()
+        let prefix = "." + url.lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where isTemporary(name, prefix: prefix) {
+            let path = directory.appendingPathComponent(name).path
+            var status = stat()
+            guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+            unlink(path)
+        }
+    }
+
+    static func isTemporary(_ name: String, prefix: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let suffix = name.unicodeScalars.dropFirst(prefix.unicodeScalars.count)
+        return suffix.count == 6 && suffix.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
     }
 
     /// Reads a session written by ``save(to:)``, validating every tensor against the network it describes.
@@ -102,9 +144,12 @@ extension TrainingSession {
         var session = TrainingSession(specification: spec, options: header.options, standardizer: header.standardizer)
         var parameters: [String: Tensor<Float>] = [:]
         var optimizerState: [String: Tensor<Float>] = [:]
-        for (name, entry) in file.tensors {
+        for (name, entry) in file.tensors.sorted(by: { $0.key < $1.key }) {
             guard let tensor = Tensor<Float>(safeTensorsEntry: entry) else {
                 throw fail("tensor '\(name)' has unsupported type \(entry.dtype.rawValue), expected F32")
+            }
+            if let index = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw fail("tensor '\(name)' holds \(tensor.scalars[index]) at element \(index): a checkpoint must hold finite values")
             }
             if name.hasPrefix(modelPrefix) {
                 parameters[String(name.dropFirst(modelPrefix.count))] = tensor
@@ -125,6 +170,19 @@ extension TrainingSession {
             guard shapes[owner] == value.shape else {
                 throw fail("optimizer state '\(key)' of shape \(value.shape) does not match a parameter")
             }
+        }
+        // After its first step the optimizer holds its buffers for every parameter, and before it none:
+        // a missing buffer would silently restart from zeros and break the exact resume.
+        let buffers = header.options.optimizer.stateBuffersPerParameter
+        let expectedState = header.optimizerSteps == 0 ? [] : session.model.parameters.flatMap { parameter in
+            ["first", "second"].prefix(buffers).map { "\(parameter.name).\($0)" }
+        }
+        if let missing = expectedState.first(where: { optimizerState[$0] == nil }) {
+            throw fail("optimizer state '\(missing)' is missing (tensor '\(optimizerPrefix)\(missing)'): \(header.options.optimizer.rawValue) after \(header.optimizerSteps) steps keeps \(buffers) buffer(s) per parameter")
+        }
+        let expectedStateNames = Set(expectedState)
+        if let extra = optimizerState.keys.sorted().first(where: { !expectedStateNames.contains($0) }) {
+            throw fail("unexpected optimizer state '\(extra)': \(header.options.optimizer.rawValue) after \(header.optimizerSteps) steps has no such buffer")
         }
         session.optimizer.restore(state: optimizerState, stepCount: header.optimizerSteps)
         session.optimizer.learningRate = header.options.schedule.learningRate(at: header.step, base: header.options.learningRate)
@@ -190,30 +248,8 @@ extension TrainingSession {
     /// What is wrong with a decoded checkpoint description, checked before anything is allocated; nil when valid.
     static func checkpointProblem(_ header: CheckpointHeader) -> String? {
         let spec = header.specification
-        guard (1...maximumInputSize).contains(spec.inputSize) else {
-            return "the network description is invalid: input size \(spec.inputSize) is outside 1...\(maximumInputSize)"
-        }
-        guard spec.hiddenSizes.count <= maximumHiddenLayers,
-              spec.hiddenSizes.allSatisfy({ (1...maximumLayerWidth).contains($0) }) else {
-            return "the network description is invalid: hidden sizes must be at most \(maximumHiddenLayers) layers of 1...\(maximumLayerWidth) units"
-        }
-        guard spec.hiddenUnit != nil else {
-            return "the network description is invalid: unknown activation '\(spec.activation)'"
-        }
-        guard outputSize(of: spec) != nil else {
-            return "the network description is invalid: output \(spec.output) with target size \(spec.targetSize) is out of range"
-        }
-        let options = header.options
-        guard options.epochs >= 0, options.batchSize >= 1,
-              options.learningRate.isFinite, options.learningRate >= 0,
-              options.weightDecay.isFinite, options.weightDecay >= 0,
-              options.gradientClipNorm.map({ $0.isFinite && $0 > 0 }) ?? true,
-              options.earlyStoppingPatience.map({ $0 >= 0 }) ?? true,
-              (0..<1).contains(options.validationFraction),
-              isValid(options.schedule, depth: 0)
-        else {
-            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping, patience or validation fraction out of range)"
-        }
+        if let problem = specificationProblem(spec) { return "the network description is invalid: \(problem)" }
+        if let problem = optionsProblem(header.options) { return problem }
         let counts = [header.epoch, header.step, header.optimizerSteps, header.epochsWithoutImprovement]
         guard counts.allSatisfy({ (0...maximumCount).contains($0) }) else {
             return "the progress counters are invalid: epoch \(header.epoch), step \(header.step), optimizer steps \(header.optimizerSteps)"
@@ -225,6 +261,45 @@ extension TrainingSession {
             else {
                 return "the feature standardizer is invalid: it must hold \(spec.inputSize) finite means and non-zero deviations"
             }
+        }
+        return nil
+    }
+
+    /// What is wrong with a network description's sizes and units; nil when it can be built.
+    static func specificationProblem(_ spec: NetworkSpecification) -> String? {
+        guard (1...maximumInputSize).contains(spec.inputSize) else {
+            return "input size \(spec.inputSize) is outside 1...\(maximumInputSize)"
+        }
+        guard spec.hiddenSizes.count <= maximumHiddenLayers,
+              spec.hiddenSizes.allSatisfy({ (1...maximumLayerWidth).contains($0) }) else {
+            return "hidden sizes must be at most \(maximumHiddenLayers) layers of 1...\(maximumLayerWidth) units"
+        }
+        guard spec.hiddenUnit != nil else {
+            return "unknown activation '\(spec.activation)'"
+        }
+        guard outputSize(of: spec) != nil else {
+            return "output \(spec.output) with target size \(spec.targetSize) is out of range"
+        }
+        if spec.output == .softmax && spec.targetSize < 2 {
+            return "a softmax output needs at least 2 classes, the target size is \(spec.targetSize)"
+        }
+        if spec.output == .sigmoid && spec.targetSize != 2 {
+            return "a sigmoid output needs exactly 2 classes, the target size is \(spec.targetSize)"
+        }
+        return nil
+    }
+
+    /// What is wrong with training options; nil when they are usable.
+    static func optionsProblem(_ options: TrainingOptions) -> String? {
+        guard options.epochs >= 0, options.batchSize >= 1,
+              options.learningRate.isFinite, options.learningRate >= 0,
+              options.weightDecay.isFinite, options.weightDecay >= 0,
+              options.gradientClipNorm.map({ $0.isFinite && $0 > 0 }) ?? true,
+              options.earlyStoppingPatience.map({ $0 >= 0 }) ?? true,
+              (0..<1).contains(options.validationFraction),
+              isValid(options.schedule, depth: 0)
+        else {
+            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping, patience or validation fraction out of range)"
         }
         return nil
     }

@@ -79,9 +79,17 @@ public struct DataSplits: Sendable {
                 contentsOf: URL(fileURLWithPath: path), target: column,
                 kind: regression ? .regression : .classification())
             let all = SupervisedDataset(table)
-            let (rest, held) = split(all, fraction: 0.2)
-            let test = held ?? rest
+            try checkUsable(all, path: path, labelColumn: labelColumn)
+            // A fifth of the rows (at least one) is the test split, never shared with training.
+            let (rest, held) = split(all, fraction: Swift.max(0.2, 1 / Double(all.count)))
+            guard let test = held else {
+                throw TrainingError.incompatibleData("\(path) has \(all.count) data rows: at least 2 are needed, one to train on and one to test on")
+            }
             let (training, validation) = split(rest, fraction: validationFraction)
+            guard training.count > 0 else {
+                throw TrainingError.incompatibleData(
+                    "\(path): no training rows are left after holding out \(test.count) test and \(validation?.count ?? 0) validation rows; use a smaller validation fraction or more data")
+            }
             let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
             return DataSplits(
                 training: training.standardized(by: standardizer), validation: validation?.standardized(by: standardizer),
@@ -89,6 +97,20 @@ public struct DataSplits: Sendable {
         case .xor:
             let data = SupervisedDataset(BuiltinData.xor(asClasses: true))
             return DataSplits(training: data, validation: nil, test: data, standardizer: nil)
+        }
+    }
+
+    /// Throws when a table cannot train a network: no rows, no feature columns, or fewer than two classes.
+    static func checkUsable(_ data: SupervisedDataset, path: String, labelColumn: String?) throws(TrainingError) {
+        let label = labelColumn.map { "label column '\($0)'" } ?? "the label column (the last)"
+        guard data.count > 0 else {
+            throw .incompatibleData("\(path) has a header but no data rows")
+        }
+        guard data.featureCount > 0 else {
+            throw .incompatibleData("\(path) has no feature columns: its only column is \(label)")
+        }
+        if case .classes(_, let classCount) = data.targets, classCount < 2 {
+            throw .incompatibleData("\(path) has \(classCount) class in \(label): a classifier needs at least 2 (or read the column as real values, for regression)")
         }
     }
 }

@@ -86,9 +86,19 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Double)
     /// The data does not fit the network.
     case incompatibleData(String)
+    /// The network specification or the training options cannot be used (the message says why).
+    case invalidConfiguration(String)
+    /// Training the network would need more memory than the machine or process has; the estimate
+    /// is nil when its size overflows 64-bit arithmetic.
+    case insufficientMemory(required: MemoryEstimate?, available: SystemMemory)
 
     public var description: String {
         switch self {
+        case .invalidConfiguration(let message):
+            return message
+        case .insufficientMemory(let required, let available):
+            let need = required.map { "about \($0)" } ?? "more bytes than 64-bit arithmetic can count"
+            return "training this network needs \(need), more than the \(available) this process may use; use fewer or smaller hidden layers, a smaller batch or an optimizer with less state"
         case .nonFiniteLoss(let epoch, let step, let value):
             return "the loss became \(value) at epoch \(epoch), step \(step); lower the learning rate or enable gradient clipping"
         case .incompatibleData(let message):
@@ -132,14 +142,15 @@ public struct TrainingSession: Sendable {
         return false
     }
 
-    /// Checks that `dataset` fits the network.
+    /// Checks that `dataset` fits the network: the same number of features, and the same number of
+    /// classes (a dataset with fewer classes would map its labels onto the wrong outputs) or targets.
     public func validate(_ dataset: SupervisedDataset) throws(TrainingError) {
         guard dataset.featureCount == specification.inputSize else {
             throw .incompatibleData("the data has \(dataset.featureCount) features, the network takes \(specification.inputSize)")
         }
         switch (dataset.targets, specification.output.isClassifier) {
         case (.classes(_, let classCount), true):
-            guard classCount <= specification.targetSize else {
+            guard classCount == specification.targetSize else {
                 throw .incompatibleData("the data has \(classCount) classes, the network predicts \(specification.targetSize)")
             }
         case (.values(let values), false):

@@ -1,0 +1,139 @@
+import Foundation
+
+/// The memory that training a network needs, estimated from its specification before anything is
+/// allocated, so that a network too large for the machine is refused with figures instead of
+/// aborting in the allocator.
+///
+/// The estimate counts 4-byte `Float` values:
+/// - the parameters, their gradients and the optimizer's state buffers (0 for plain SGD, 1 for
+///   momentum, 2 for RMSProp and Adam), each one value per parameter;
+/// - the activations of one minibatch: per layer its output, pre-activation and their gradients
+///   (four values per unit and example), and those of one evaluation batch of 1000 examples
+///   (two values per unit and example), whichever is larger.
+///
+/// It does not count the dataset, which is already in memory when the estimate is made.
+public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
+    /// The number of parameters of the network.
+    public var parameterCount: Int
+    /// Bytes of parameters, gradients and optimizer state.
+    public var parameterBytes: Int
+    /// Bytes of the activations of one training or evaluation batch.
+    public var activationBytes: Int
+
+    /// The examples per batch `TrainingSession.evaluate(on:batchSize:)` uses by default.
+    static let evaluationBatchSize = 1000
+
+    /// The estimate for training `specification` with `optimizer` in minibatches of `batchSize`,
+    /// or nil when a size in it overflows 64-bit arithmetic (such a network cannot fit anywhere).
+    public init?(specification: NetworkSpecification, optimizer: OptimizerChoice, batchSize: Int) {
+        guard batchSize > 0, let shapes = TrainingSession.parameterShapes(of: specification) else { return nil }
+        var parameters = 0
+        var unitsPerExample = specification.inputSize
+        for (name, shape) in shapes {
+            guard let count = Self.product(shape), let sum = Self.sum(parameters, count) else { return nil }
+            parameters = sum
+            // Each layer's output width is the first dimension of its weight (or slope) tensor.
+            if !name.hasSuffix(".bias") {
+                guard let width = shape.first, let sum = Self.sum(unitsPerExample, width) else { return nil }
+                unitsPerExample = sum
+            }
+        }
+        let valuesPerParameter = 2 + optimizer.stateBuffersPerParameter
+        let trainingValues = Self.product([4, batchSize, unitsPerExample])
+        let evaluationValues = Self.product([2, Self.evaluationBatchSize, unitsPerExample])
+        guard let parameterBytes = Self.product([4, valuesPerParameter, parameters]),
+              let trainingValues, let evaluationValues,
+              let activationBytes = Self.product([4, Swift.max(trainingValues, evaluationValues)]),
+              Self.sum(parameterBytes, activationBytes) != nil
+        else { return nil }
+        self.parameterCount = parameters
+        self.parameterBytes = parameterBytes
+        self.activationBytes = activationBytes
+    }
+
+    /// The total in bytes.
+    public var totalBytes: Int { parameterBytes + activationBytes }
+
+    public var description: String {
+        "\(Self.format(bytes: totalBytes)) (\(parameterCount) parameters with gradients and optimizer state: \(Self.format(bytes: parameterBytes)); activations: \(Self.format(bytes: activationBytes)))"
+    }
+
+    /// A byte count in binary units with three significant digits, such as `1.50 GiB`.
+    public static func format(bytes: Int) -> String {
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.2f %@", value, units[unit])
+    }
+
+    static func product(_ factors: [Int]) -> Int? {
+        var result = 1
+        for factor in factors {
+            guard factor >= 0 else { return nil }
+            let (value, overflow) = result.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            result = value
+        }
+        return result
+    }
+
+    static func sum(_ a: Int, _ b: Int) -> Int? {
+        let (value, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : value
+    }
+}
+
+extension OptimizerChoice {
+    /// The state buffers the optimizer keeps per parameter tensor once it has taken a step (the
+    /// velocity of momentum; the two moment estimates of RMSProp and Adam), named
+    /// `NAME.first` and `NAME.second` in its state.
+    public var stateBuffersPerParameter: Int {
+        switch self {
+        case .sgd: return 0
+        case .momentum, .nesterov: return 1
+        case .rmsprop, .adam, .adamw: return 2
+        }
+    }
+}
+
+/// The memory this process may use: the machine's physical memory, or the control group's limit
+/// when one is set and lower.
+public struct SystemMemory: Sendable, Equatable, CustomStringConvertible {
+    /// The limit in bytes.
+    public var bytes: Int
+    /// Where the limit comes from, such as `physical memory` or `cgroup memory.max`.
+    public var source: String
+
+    /// Creates a limit of `bytes` from `source` (for tests and for callers with their own budget).
+    public init(bytes: Int, source: String) {
+        self.bytes = bytes
+        self.source = source
+    }
+
+    /// The limit of this machine and process, or nil when the platform does not report one.
+    public static var current: SystemMemory? {
+        var best: SystemMemory?
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let pageSize = sysconf(Int32(_SC_PAGESIZE))
+        if pages > 0, pageSize > 0, let total = MemoryEstimate.product([pages, pageSize]) {
+            best = SystemMemory(bytes: total, source: "physical memory")
+        }
+        // cgroup v2, then v1. "max" (v2) and huge values (v1's "unlimited") mean no limit.
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0
+            else { continue }
+            if limit < best?.bytes ?? Int.max {
+                best = SystemMemory(bytes: limit, source: "control group limit (\(path))")
+            }
+            break
+        }
+        return best
+    }
+
+    public var description: String { "\(MemoryEstimate.format(bytes: bytes)) (\(source))" }
+}
