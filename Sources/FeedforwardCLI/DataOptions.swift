@@ -15,6 +15,19 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Treat the CSV label column as a real value (regression) instead of a class.")
     var regression = false
 
+    func validate() throws {
+        let isCSV = dataset?.lowercased().hasPrefix("csv:") ?? false
+        if !isCSV {
+            let name = dataset ?? "the default dataset"
+            if labelColumn != nil { throw ValidationError("--label-column applies to CSV data only, and \(name) has no columns") }
+            if regression { throw ValidationError("--regression applies to CSV data only; \(name) has class labels") }
+        }
+        if let dataDirectory, isCSV || ["xor", "bundled"].contains(dataset?.lowercased() ?? "") {
+            throw ValidationError("--data-directory \(dataDirectory) applies to fashion-mnist and mnist only")
+        }
+        _ = try source()
+    }
+
     func source() throws -> DataSource {
         guard let dataset else {
             return dataDirectory.map { .fashionMNIST(directory: $0) } ?? .automatic
@@ -45,11 +58,11 @@ func parseSchedule(_ text: String, totalSteps: Int) -> LearningRateSchedule? {
     switch parts.first {
     case "constant" where parts.count == 1: return .constant
     case "step" where parts.count == 3:
-        guard let interval = Int(parts[1]), interval > 0, let factor = Double(parts[2]), factor > 0 else { return nil }
+        guard let interval = Int(parts[1]), interval > 0, let factor = Double(parts[2]), factor > 0, factor.isFinite else { return nil }
         return .step(interval: interval, factor: factor)
     case "cosine" where parts.count <= 2:
         let minimum = parts.count == 2 ? Double(parts[1]) : 0
-        guard let minimum, minimum >= 0 else { return nil }
+        guard let minimum, minimum >= 0, minimum.isFinite else { return nil }
         return .cosine(totalSteps: totalSteps, minimum: minimum)
     case "warmup" where parts.count >= 2:
         guard let steps = Int(parts[1]), steps > 0 else { return nil }

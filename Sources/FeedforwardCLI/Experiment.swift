@@ -46,6 +46,7 @@ struct ExperimentCommand: ParsableCommand {
         guard let name, let experiment = ExperimentRegistry.experiment(named: name) else { return }
         try reportingErrors {
             let directory = URL(fileURLWithPath: output ?? "experiments-output/\(experiment.name)")
+            try PathChecks.checkWritableFolder(directory.path, option: "--output")
             let start = Date()
             let report = try experiment.run(ExperimentOptions(quick: quick, seed: seed))
             try report.write(to: directory)

@@ -46,6 +46,7 @@ struct Evaluate: ParsableCommand {
             try session.validate(chosen)
             let result = session.evaluate(on: chosen)
             print("\(split): " + result.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ") + " (\(result.count) examples)")
+            try requireFinite(result.figures, split: split)
             if let matrix = result.classification?.confusionMatrix, matrix.count <= 20 {
                 print("confusion matrix (rows: true class, columns: predicted):")
                 for (index, row) in matrix.enumerated() {
@@ -86,6 +87,8 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try PathChecks.checkReadableFile(input, option: "--input")
+            if let output { try PathChecks.checkWritableFile(output, option: "--output") }
             let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
             var features = try readFeatures()
             guard features.shape[1] == session.specification.inputSize else {
@@ -95,6 +98,9 @@ struct Predict: ParsableCommand {
                 features = Tensor(shape: features.shape, scalars: standardizer.transform(features.scalars))
             }
             let predictions = session.predictions(for: features)
+            if let index = predictions.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw ValidationError("the prediction for row \(index / Swift.max(1, predictions.shape[1]) + 1) of \(input) is \(predictions.scalars[index]): the network's outputs overflow on this input (check its scale)")
+            }
             var lines: [String]
             if session.specification.output.isClassifier {
                 let probabilities = softmax(predictions, alongAxis: 1)

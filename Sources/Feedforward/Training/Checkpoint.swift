@@ -197,10 +197,12 @@ extension TrainingSession {
 
     /// Bounds on what a checkpoint may describe: far above any network this library trains on a CPU,
     /// far below sizes whose arithmetic could overflow.
-    static let maximumLayerWidth = 1 << 20
+    /// The widest layer a network may have (2^20 units), in a checkpoint or built by the CLI.
+    public static let maximumLayerWidth = 1 << 20
     static let maximumInputSize = 1 << 24
     static let maximumHiddenLayers = 1024
-    static let maximumMixtureComponents = 1 << 16
+    /// The most components a mixture density output may have (2^16).
+    public static let maximumMixtureComponents = 1 << 16
     static let maximumCount = 1 << 53
 
     /// The names and shapes of the parameters of the network `spec` describes, as

@@ -61,6 +61,15 @@ public struct DataSplits: Sendable {
             let (train, held) = Minibatching.trainValidationSplit(count: data.count, validationFraction: fraction, using: &generator)
             return held.isEmpty ? (data, nil) : (data.subset(train), data.subset(held))
         }
+        // With a validation fraction, both the validation and the training part must keep an example.
+        func validationSplit(_ data: SupervisedDataset) throws(TrainingError) -> (SupervisedDataset, SupervisedDataset?) {
+            let (training, validation) = split(data, fraction: validationFraction)
+            if validationFraction > 0 && (validation == nil || training.count == 0) {
+                throw .incompatibleData(
+                    "\(source): \(data.count) training examples are too few to hold out a validation fraction of \(validationFraction) and keep some to train on")
+            }
+            return (training, validation)
+        }
         switch source {
         case .fashionMNIST, .mnist, .bundled:
             let images: ImageClassificationData
@@ -69,7 +78,7 @@ public struct DataSplits: Sendable {
             case .mnist(let directory): images = try MNIST.load(from: URL(fileURLWithPath: directory))
             default: images = try FashionMNIST.loadBundledSubset()
             }
-            let (training, validation) = split(SupervisedDataset(images.train, classNames: images.classNames), fraction: validationFraction)
+            let (training, validation) = try validationSplit(SupervisedDataset(images.train, classNames: images.classNames))
             return DataSplits(
                 training: training, validation: validation,
                 test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
@@ -85,16 +94,15 @@ public struct DataSplits: Sendable {
             guard let test = held else {
                 throw TrainingError.incompatibleData("\(path) has \(all.count) data rows: at least 2 are needed, one to train on and one to test on")
             }
-            let (training, validation) = split(rest, fraction: validationFraction)
-            guard training.count > 0 else {
-                throw TrainingError.incompatibleData(
-                    "\(path): no training rows are left after holding out \(test.count) test and \(validation?.count ?? 0) validation rows; use a smaller validation fraction or more data")
-            }
+            let (training, validation) = try validationSplit(rest)
             let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
             return DataSplits(
                 training: training.standardized(by: standardizer), validation: validation?.standardized(by: standardizer),
                 test: test.standardized(by: standardizer), standardizer: standardizer)
         case .xor:
+            guard validationFraction == 0 else {
+                throw TrainingError.incompatibleData("XOR trains and tests on its 4 points: it has no validation split (validation fraction \(validationFraction))")
+            }
             let data = SupervisedDataset(BuiltinData.xor(asClasses: true))
             return DataSplits(training: data, validation: nil, test: data, standardizer: nil)
         }
