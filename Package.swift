@@ -46,7 +46,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FeedforwardTests",
-            dependencies: ["Feedforward", "FeedforwardExperiments"],
+            // FeedforwardCLI: the tests call its argument parsing (Train.configuration(arguments:)) directly.
+            dependencies: ["Feedforward", "FeedforwardExperiments", "FeedforwardCLI"],
             resources: [.copy("Fixtures")]
         ),
     ]

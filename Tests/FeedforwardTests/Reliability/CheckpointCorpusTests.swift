@@ -120,6 +120,21 @@ import Testing
         ("optimizer state for no parameter", editingTensors {
             $0["optimizer.7.weight.first"] = SafeTensorsEntry(shape: [2], floats: [0, 0])
         }, .checkpoint("optimizer state '7.weight.first'")),
+        ("NaN weight", editingTensors {
+            $0["model.0.weight"] = SafeTensorsEntry(shape: [8, 4], floats: [1, .nan] + [Float](repeating: 0, count: 30))
+        }, .checkpoint("tensor 'model.0.weight' holds nan at element 1")),
+        ("infinite bias", editingTensors {
+            $0["model.1.bias"] = SafeTensorsEntry(shape: [3], floats: [0, 0, -.infinity])
+        }, .checkpoint("tensor 'model.1.bias' holds -inf")),
+        ("infinite optimizer state", editingTensors {
+            $0["optimizer.1.bias.first"] = SafeTensorsEntry(shape: [3], floats: [.infinity, 0, 0])
+        }, .checkpoint("tensor 'optimizer.1.bias.first' holds inf")),
+        // Momentum after its steps keeps a velocity for every parameter: a missing one is not a reset.
+        ("missing optimizer buffer", editingTensors { $0["optimizer.0.weight.first"] = nil },
+         .checkpoint("optimizer state '0.weight.first' is missing")),
+        ("second buffer for momentum", editingTensors {
+            $0["optimizer.0.bias.second"] = SafeTensorsEntry(shape: [8], floats: [Float](repeating: 0, count: 8))
+        }, .checkpoint("unexpected optimizer state '0.bias.second'")),
         ("tensor claiming 2^40 elements", editingHeader {
             $0.replacingOccurrences(of: "\"shape\":[3]", with: "\"shape\":[1099511627776]")
         }, .data(.mismatch)),

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import Feedforward
+
+/// What a checkpoint file holds depends on the session's state only, and saving cleans up after
+/// saves that were interrupted.
+@Suite("Reliability: checkpoint bytes") struct CheckpointBytesTests {
+    static func trainedCheckpoint(in directory: TemporaryDirectory, name: String) throws -> [UInt8] {
+        var session = TrainingSessionTests.session(epochs: 3)
+        let data = TrainingSessionTests.blobs(count: 48, seed: 5)
+        let validation = TrainingSessionTests.blobs(count: 12, seed: 6)
+        while !session.isFinished { try session.trainEpoch(on: data, validation: validation) }
+        let url = directory.url.appendingPathComponent(name)
+        try session.save(to: url)
+        return try FileIO.readAll(url)
+    }
+
+    /// Two runs give the same weights but different timings; their checkpoint files are identical.
+    @Test func twoIdenticalRunsWriteIdenticalFiles() throws {
+        let directory = try TemporaryDirectory()
+        let first = try Self.trainedCheckpoint(in: directory, name: "first.ckpt")
+        let second = try Self.trainedCheckpoint(in: directory, name: "second.ckpt")
+        #expect(first == second, "the checkpoints of two identical runs differ")
+        let loaded = try TrainingSession.decode(first)
+        #expect(loaded.history.count == 3 && loaded.history.allSatisfy { $0.seconds == 0 && $0.samplesPerSecond == 0 })
+    }
+
+    /// A kill inside a save leaves `.NAME.tmp-XXXXXX`; the next save to NAME removes exactly those.
+    @Test func savingRemovesStaleTemporariesOfTheSameTargetOnly() throws {
+        let directory = try TemporaryDirectory()
+        let stale = [".model.ckpt.tmp-a1B2c3", ".model.ckpt.tmp-ZZZZZZ"]
+        let kept = [".model.ckpt.tmp-abc", ".model.ckpt.tmp-abcdefg", ".other.ckpt.tmp-a1B2c3", "model.ckpt.tmp-a1B2c3", ".model.ckpt.tmp-a1B2c!"]
+        for name in stale + kept { _ = try directory.file(name, [1, 2, 3]) }
+        // A folder with the pattern's name is not ours to remove.
+        try FileManager.default.createDirectory(at: directory.url.appendingPathComponent(".model.ckpt.tmp-DIR123"), withIntermediateDirectories: false)
+        try TrainingSessionTests.session(epochs: 1).save(to: directory.url.appendingPathComponent("model.ckpt"))
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path))
+        #expect(left == Set(kept + ["model.ckpt", ".model.ckpt.tmp-DIR123"]), "\(left.sorted())")
+    }
+}
