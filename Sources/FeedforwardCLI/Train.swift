@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
     var detectAnomalies = false
 
     /// The most threads `--threads` accepts: four per processor. More only adds switching and
-    /// synchronisation (an epoch with 10 000 threads on 2 cores ran 35 times slower).
+    /// synchronisation (issue 16 measured an epoch with 10 000 threads 35 times slower).
     static var maximumThreads: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
 
     /// The most epochs `--epochs` accepts (their step count must not overflow).

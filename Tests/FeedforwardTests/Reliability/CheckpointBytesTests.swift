@@ -25,6 +25,21 @@ import Testing
         #expect(loaded.history.count == 3 && loaded.history.allSatisfy { $0.seconds == 0 && $0.samplesPerSecond == 0 })
     }
 
+    /// The same through the executable: two `train --save` runs with one seed give the same file.
+    @Test func twoIdenticalCommandLineRunsWriteIdenticalFiles() throws {
+        let directory = try TemporaryDirectory()
+        var files: [[UInt8]] = []
+        for name in ["a.ckpt", "b.ckpt"] {
+            let path = directory.url.appendingPathComponent(name).path
+            let run = try FeedforwardExecutable.run([
+                "train", "--dataset", "xor", "--hidden", "4", "--epochs", "20", "--batch-size", "2", "--seed", "5", "--save", path,
+            ])
+            #expect(run.status == 0, "\(run.error)")
+            files.append(try FileIO.readAll(URL(fileURLWithPath: path)))
+        }
+        #expect(files[0] == files[1], "two identical runs wrote different checkpoints")
+    }
+
     /// A kill inside a save leaves `.NAME.tmp-XXXXXX`; the next save to NAME removes exactly those.
     @Test func savingRemovesStaleTemporariesOfTheSameTargetOnly() throws {
         let directory = try TemporaryDirectory()
