@@ -85,6 +85,12 @@ struct Predict: ParsableCommand {
     @Option(help: "Write predictions to this CSV file instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        if labelColumn != nil && !input.lowercased().hasSuffix(".csv") {
+            throw ValidationError("--label-column applies to CSV input only, and \(input) is read as an IDX file")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             try PathChecks.checkReadableFile(input, option: "--input")

@@ -165,6 +165,7 @@ import Darwin
         (["predict", "--model", "xor.ckpt", "--input", "three-features.csv"], "features"),
         (["predict", "--model", "xor.ckpt", "--input", "points.csv", "--output", "missing/out.csv"], "does not exist"),
         (["predict", "--model", "xor.ckpt", "--input", "points.csv", "--output", "folder"], "is a folder"),
+        (["predict", "--model", "xor.ckpt", "--input", "images-idx3-ubyte", "--label-column", "0"], "--label-column"),
         (["info", "nan.ckpt"], "holds nan"),
         (["info", "no-velocity.ckpt"], "is missing"),
         (["info", "empty.ckpt"], "empty.ckpt"),
