@@ -67,3 +67,46 @@ import Testing
         }
     }
 }
+
+/// Random argument lists from a vocabulary of options and hostile values: every list either parses
+/// to a configuration that satisfies the documented bounds, or gives a typed error with a message.
+/// A seeded, in-process stand-in for a libFuzzer target over `Train.configuration(arguments:)`.
+@Suite struct TrainingConfigurationPropertyTests {
+    static let options = [
+        "--dataset", "--data-directory", "--label-column", "--regression", "--hidden", "--activation", "--output",
+        "--optimizer", "--learning-rate", "--schedule", "--batch-size", "--drop-last", "--epochs", "--weight-decay",
+        "--clip-norm", "--seed", "--threads", "--validation-fraction", "--early-stopping", "--save", "--resume",
+        "--plot", "--log", "--json", "--detect-anomalies", "--bogus", "-h",
+    ]
+    static let values = [
+        "", "0", "1", "-1", "4", "4,,4", ",", "8,4", "1048576", "1048577", "9223372036854775807", "-9223372036854775808",
+        "99999999999999999999", "nan", "-nan", "inf", "-inf", "1e400", "1e-400", "0.5", "1.0", "0x10", "xor", "bundled",
+        "fashion-mnist", "mnist", "csv:", "csv:a.csv", "csv:/dev/zero", "mdn:0", "mdn:65536", "mdn:65537", "softmax",
+        "sigmoid", "maxout:0", "maxout:64", "maxout:65", "prelu", "adam", "cosine:inf", "cosine:0.001", "step:1:nan",
+        "step:0:1", "warmup:5:cosine", "warmup:5:warmup:5:constant", "constant", "--", "=", "\u{0}", "é", "--epochs",
+    ]
+
+    @Test func randomArgumentListsParseWithinBoundsOrFailWithAMessage() {
+        var generator = SeededRandomNumberGenerator(seed: 16)
+        var accepted = 0
+        for _ in 0..<400 {
+            var arguments: [String] = []
+            for _ in 0..<Int.random(in: 0...6, using: &generator) {
+                arguments.append(Self.options.randomElement(using: &generator)!)
+                if Bool.random(using: &generator) { arguments.append(Self.values.randomElement(using: &generator)!) }
+            }
+            do {
+                let configuration = try Train.configuration(arguments: arguments)
+                accepted += 1
+                #expect(configuration.hiddenSizes.allSatisfy { (1...TrainingSession.maximumLayerWidth).contains($0) }, "\(arguments)")
+                #expect(configuration.threads.map { (1...Train.maximumThreads).contains($0) } ?? true, "\(arguments)")
+                #expect((0...Train.maximumEpochs).contains(configuration.options.epochs), "\(arguments)")
+                #expect(throws: Never.self, "\(arguments)") { try configuration.options.validate() }
+                #expect(parseSchedule(configuration.scheduleText, totalSteps: 1) != nil, "\(arguments)")
+            } catch {
+                #expect(!error.message.isEmpty, "\(arguments)")
+            }
+        }
+        #expect(accepted > 0, "no random argument list was accepted")
+    }
+}
