@@ -40,6 +40,32 @@ import Testing
         #expect(files[0] == files[1], "two identical runs wrote different checkpoints")
     }
 
+    static let strace = ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// `train --epochs 2 --save` renames a checkpoint into place twice, once per epoch: the final
+    /// checkpoint is not written a second time after the loop. Counted with strace (installed by CI).
+    @Test(.enabled(if: strace != nil, "needs strace to count the renames"))
+    func trainWritesTheFinalCheckpointOnce() throws {
+        let directory = try TemporaryDirectory()
+        let checkpoint = directory.url.appendingPathComponent("model.ckpt").path
+        let trace = directory.url.appendingPathComponent("trace.txt").path
+        let executable = try #require(FeedforwardExecutable.url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.strace))
+        process.arguments = [
+            "-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", trace, executable.path,
+            "train", "--dataset", "xor", "--hidden", "4", "--epochs", "2", "--batch-size", "4", "--save", checkpoint,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let renames = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("rename") && $0.contains("\"\(checkpoint)\"") }
+        #expect(renames.count == 2, "\(renames)")
+    }
+
     /// A kill inside a save leaves `.NAME.tmp-XXXXXX`; the next save to NAME removes exactly those.
     @Test func savingRemovesStaleTemporariesOfTheSameTargetOnly() throws {
         let directory = try TemporaryDirectory()
