@@ -125,7 +125,9 @@ public struct TrainingSession: Sendable {
     var bestValidationLoss = Double.infinity
     var epochsWithoutImprovement = 0
 
-    /// A session with a freshly initialised network (seeded by `options.seed`).
+    /// A session with a freshly initialised network (seeded by `options.seed`). The specification
+    /// must describe a buildable network; for one that users supply, use
+    /// ``init(validating:options:standardizer:memory:)``, which checks it and the memory it needs first.
     public init(specification: NetworkSpecification, options: TrainingOptions, standardizer: Standardizer? = nil) {
         self.specification = specification
         self.options = options

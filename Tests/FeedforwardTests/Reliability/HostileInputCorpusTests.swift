@@ -98,6 +98,12 @@ import Darwin
         weights = SafeTensorsEntry(shape: weights.shape, floats: [.nan] + [Float](repeating: 0.5, count: weights.shape.reduce(1, *) - 1))
         nan.tensors["model.0.weight"] = weights
         try Data(SafeTensors.encode(nan)).write(to: directory.appendingPathComponent("nan.ckpt"))
+        // Finite weights of 1e30: on inputs of 1e30 the first layer's products overflow to infinity.
+        var huge = file
+        let first = huge.tensors["model.0.weight"]!
+        huge.tensors["model.0.weight"] = SafeTensorsEntry(shape: first.shape, floats: [Float](repeating: 1e30, count: first.shape.reduce(1, *)))
+        try Data(SafeTensors.encode(huge)).write(to: directory.appendingPathComponent("huge-weights.ckpt"))
+        try write("huge-points.csv", "a,b\n1e30,1e30\n")
         file.tensors["optimizer.1.bias.first"] = nil
         try Data(SafeTensors.encode(file)).write(to: directory.appendingPathComponent("no-velocity.ckpt"))
         return directory
@@ -166,6 +172,7 @@ import Darwin
         (["predict", "--model", "xor.ckpt", "--input", "points.csv", "--output", "missing/out.csv"], "does not exist"),
         (["predict", "--model", "xor.ckpt", "--input", "points.csv", "--output", "folder"], "is a folder"),
         (["predict", "--model", "xor.ckpt", "--input", "images-idx3-ubyte", "--label-column", "0"], "--label-column"),
+        (["predict", "--model", "huge-weights.ckpt", "--input", "huge-points.csv"], "overflow"),
         (["info", "nan.ckpt"], "holds nan"),
         (["info", "no-velocity.ckpt"], "is missing"),
         (["info", "empty.ckpt"], "empty.ckpt"),
