@@ -100,8 +100,8 @@ extension OptimizerChoice {
     }
 }
 
-/// The memory this process may use: the machine's physical memory, or the control group's limit
-/// when one is set and lower.
+/// The memory this process may use: the machine's physical memory, or the lowest limit of its
+/// control group and their ancestors when one is set and lower.
 public struct SystemMemory: Sendable, Equatable, CustomStringConvertible {
     /// The limit in bytes.
     public var bytes: Int
@@ -122,18 +122,50 @@ public struct SystemMemory: Sendable, Equatable, CustomStringConvertible {
         if pages > 0, pageSize > 0, let total = MemoryEstimate.product([pages, pageSize]) {
             best = SystemMemory(bytes: total, source: "physical memory")
         }
-        // cgroup v2, then v1. "max" (v2) and huge values (v1's "unlimited") mean no limit.
-        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-                  let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0
-            else { continue }
-            if limit < best?.bytes ?? Int.max {
-                best = SystemMemory(bytes: limit, source: "control group limit (\(path))")
-            }
-            break
+        for (path, limit) in controlGroupLimits() where limit < best?.bytes ?? Int.max {
+            best = SystemMemory(bytes: limit, source: "control group limit (\(path))")
         }
         return best
     }
 
     public var description: String { "\(MemoryEstimate.format(bytes: bytes)) (\(source))" }
+
+    /// The memory limits of this process's control group and its ancestors, from the paths
+    /// `/proc/self/cgroup` names: `memory.max` (cgroup v2) or `memory.limit_in_bytes` (v1).
+    /// "max" and v1's near-`Int.max` "unlimited" are not limits.
+    static func controlGroupLimits() -> [(path: String, bytes: Int)] {
+        guard let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return [] }
+        return limitFiles(membership: membership).compactMap { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0, limit < 1 << 62
+            else { return nil }
+            return (path, limit)
+        }
+    }
+
+    /// The limit files of the groups a `/proc/self/cgroup` text names, each group's before its parent's.
+    static func limitFiles(membership: String) -> [String] {
+        var files: [String] = []
+        for line in membership.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            let controllers = fields[1].split(separator: ",")
+            var group = String(fields[2])
+            let (root, file): (String, String)
+            if fields[0] == "0" && controllers.isEmpty {
+                (root, file) = ("/sys/fs/cgroup", "memory.max")
+            } else if controllers.contains("memory") {
+                (root, file) = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
+            } else {
+                continue
+            }
+            while true {
+                files.append(root + (group == "/" ? "" : group) + "/" + file)
+                guard group != "/", !group.isEmpty else { break }
+                group = String(group[..<(group.lastIndex(of: "/") ?? group.startIndex)])
+                if group.isEmpty { group = "/" }
+            }
+        }
+        return files
+    }
 }

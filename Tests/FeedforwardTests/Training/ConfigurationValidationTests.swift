@@ -78,6 +78,17 @@ import Testing
         #expect(message?.contains("64-bit") == true, "\(message ?? "accepted")")
     }
 
+    @Test func controlGroupLimitFilesOfTheProcessAndItsAncestors() {
+        #expect(SystemMemory.limitFiles(membership: "0::/user.slice/session-1.scope\n") == [
+            "/sys/fs/cgroup/user.slice/session-1.scope/memory.max", "/sys/fs/cgroup/user.slice/memory.max",
+            "/sys/fs/cgroup/memory.max",
+        ])
+        #expect(SystemMemory.limitFiles(membership: "5:devices:/\n4:memory:/jobs/42\n0::/\n") == [
+            "/sys/fs/cgroup/memory/jobs/42/memory.limit_in_bytes", "/sys/fs/cgroup/memory/jobs/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max",
+        ])
+    }
+
     @Test func theMachineReportsItsMemory() throws {
         let memory = try #require(SystemMemory.current)
         #expect(memory.bytes > 1 << 26)
