@@ -108,6 +108,20 @@ struct Train: ParsableCommand {
         }
         guard parseSchedule(schedule, totalSteps: 1) != nil else { throw Self.unknownSchedule(schedule) }
         _ = try hiddenSizes()
+        if resume != nil {
+            let defaults = try Train.parse([])
+            let ignored = [
+                ("--hidden", hidden != defaults.hidden), ("--activation", activation != defaults.activation),
+                ("--output", output != nil), ("--optimizer", optimizer != defaults.optimizer),
+                ("--learning-rate", learningRate != defaults.learningRate), ("--schedule", schedule != defaults.schedule),
+                ("--batch-size", batchSize != defaults.batchSize), ("--drop-last", dropLast),
+                ("--weight-decay", weightDecay != defaults.weightDecay), ("--clip-norm", clipNorm != nil),
+                ("--seed", seed != defaults.seed), ("--early-stopping", earlyStopping != nil),
+            ].filter(\.1).map(\.0)
+            if !ignored.isEmpty {
+                throw ValidationError("--resume continues with the checkpoint's network and training settings; leave out \(ignored.joined(separator: ", "))")
+            }
+        }
     }
 
     static func unknownSchedule(_ text: String) -> ValidationError {

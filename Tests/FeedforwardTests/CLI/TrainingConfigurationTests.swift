@@ -57,6 +57,8 @@ import Testing
         (["--seed", "-1"], "seed"),
         (["--dataset", "csv:"], "dataset"),
         (["--activation", "maxout:100000"], "activation"),
+        (["--resume", "run.ckpt", "--hidden", "8"], "leave out --hidden"),
+        (["--resume", "run.ckpt", "--optimizer", "adam", "--learning-rate", "0.1"], "leave out --optimizer, --learning-rate"),
     ])
     func badArgumentsAreTypedErrors(arguments: [String], mention: String) {
         do {
