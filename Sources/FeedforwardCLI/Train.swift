@@ -63,7 +63,7 @@ struct Train: ParsableCommand {
     @Option(help: "Write a checkpoint here after every epoch (atomically); it is also the saved model.")
     var save: String?
 
-    @Option(help: "Continue training from this checkpoint (its network and optimizer settings are used).")
+    @Option(help: "Continue training from this checkpoint (its network and training settings are used; options that would change them are refused).")
     var resume: String?
 
     @Option(help: "Write loss and accuracy figures (SVG) into this directory.")
