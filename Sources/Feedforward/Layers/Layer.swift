@@ -79,8 +79,10 @@ public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Joins a parameter name to its prefix with a dot.
-func parameterName(_ prefix: String, _ name: String) -> String {
+/// Joins a parameter name to its prefix with a dot (`parameterName("1", "bias")` is `"1.bias"`,
+/// `parameterName("", "bias")` is `"bias"`): what a layer's ``Layer/visitParameters(prefix:_:)``
+/// passes to its sublayers and to `body`.
+public func parameterName(_ prefix: String, _ name: String) -> String {
     prefix.isEmpty ? name : prefix + "." + name
 }
 
