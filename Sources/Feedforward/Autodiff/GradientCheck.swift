@@ -108,7 +108,7 @@ public func secondOrderGradientCheck(
 }
 
 /// Checks forward mode: the Jacobian-vector product of `f` by forward accumulation
-/// (``valueWithJVP(at:along:of:)-([Tensor],_,_)``) along a fixed pseudo-random direction, against
+/// (``valueWithJVP(at:along:of:)-([Tensor<S>],_,_)``) along a fixed pseudo-random direction, against
 /// central differences of `f` along that direction, element by element of the output.
 public func forwardModeCheck(
     at inputs: [Tensor<Double>], step: Double = 1e-6, tolerance: Double = 1e-5,

@@ -128,7 +128,7 @@ public struct Residual<Body: Layer>: Layer {
 }
 
 /// A layer whose intermediate results are recomputed during back-propagation instead of stored
-/// (see ``checkpointed(_:_:)-(Array<Tensor<S>>,_)``): same outputs and gradients, less memory.
+/// (see ``checkpointed(_:_:)-([Tensor<S>],_)``): same outputs and gradients, less memory.
 public struct Checkpointed<Body: Layer>: Layer {
     public typealias Scalar = Body.Scalar
     public var body: Body

@@ -79,7 +79,7 @@ public func gradient<Model: Layer>(
 }
 
 /// The directional derivative of `loss(model)` along `directions` in parameter space,
-/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)``).
+/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)-([Tensor<S>],_,_)``).
 ///
 /// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
 /// a direction has v = 0 there.

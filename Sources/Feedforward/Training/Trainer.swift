@@ -17,7 +17,7 @@ public struct TrainingLoopConfiguration: Sendable, Equatable, Codable {
     public var gradientClipNorm: Double?
     /// Training stops when the validation loss has not improved for this many epochs, when set.
     public var earlyStoppingPatience: Int?
-    /// Whether ``Trainer/fit(on:validation:checkpoint:log:progress:epochEnded:)`` ends with the
+    /// Whether ``Trainer/fit(on:validation:checkpoint:log:epochEnded:progress:)`` ends with the
     /// weights of the epoch with the lowest validation loss (Keras's `restore_best_weights`).
     public var restoresBestWeights = true
 
@@ -178,7 +178,8 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
     }
 
     /// Trains until ``isFinished``: after each epoch it appends the record to the JSON Lines file
-    /// `log`, saves a checkpoint to `checkpoint` (both when given) and calls `epochEnded`; at the end
+    /// `log`, saves a checkpoint to `checkpoint` (both when given) and calls `epochEnded` (a trailing
+    /// closure); `progress` is called after every step. At the end
     /// it restores the best weights when ``TrainingLoopConfiguration/restoresBestWeights`` is set
     /// and there was validation. Calling it on a restored trainer continues where the saved one was.
     /// - Returns: the records of the epochs this call ran.
@@ -186,7 +187,7 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
     @discardableResult
     public mutating func fit(
         on training: Examples, validation: Examples? = nil, checkpoint: URL? = nil, log: URL? = nil,
-        progress: ((BatchProgress) -> Void)? = nil, epochEnded: ((TrainingLoopRecord) -> Void)? = nil
+        epochEnded: ((TrainingLoopRecord) -> Void)? = nil, progress: ((BatchProgress) -> Void)? = nil
     ) throws -> [TrainingLoopRecord] {
         let logFile = try log.map { try JSONLinesLog(url: $0) }
         var records: [TrainingLoopRecord] = []
