@@ -6,6 +6,7 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
     public var maximumRelativeError: Double
     /// Where that largest error was: input index and element index.
     public var worstInput: Int
+    /// The element index, within that input, of the largest error.
     public var worstElement: Int
     /// Whether every element agreed within the tolerance.
     public var passed: Bool

@@ -63,6 +63,7 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
 /// }
 /// ```
 public final class CapturedGradient<Model: Layer> {
+    /// The element type of the model's parameters.
     public typealias Scalar = Model.Scalar
 
     private let loss: (Model, [Tensor<Scalar>]) -> Tensor<Scalar>

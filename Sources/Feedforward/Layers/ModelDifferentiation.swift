@@ -1,7 +1,9 @@
 /// Gradients of a scalar with respect to a model's parameters, by parameter name, in the model's
 /// visiting order.
 public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
+    /// The parameter names, in the model's visiting order.
     public private(set) var names: [String]
+    /// The gradient of each parameter, in the order of ``names``.
     public private(set) var tensors: [Tensor<Scalar>]
     private var indexByName: [String: Int]
 

@@ -18,7 +18,9 @@ struct CheckpointHeader: Codable {
 
 /// Why a checkpoint or model file could not be used.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The file the problem is in.
     public var path: String
+    /// What is wrong with it.
     public var message: String
 
     public var description: String { "\(path): \(message)" }
