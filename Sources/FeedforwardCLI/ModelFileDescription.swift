@@ -17,7 +17,7 @@ func printDescription(of contents: ModelFileContents) {
         print("  its architecture is Swift code: restore it with Trainer.restore(from:) in a program that builds \(header.modelType);")
         print("  evaluate and predict read checkpoints of `feedforward train --save` only")
         printTensors(parameters)
-        print("trained: \(header.epoch) epochs, \(header.step) steps, batch size \(header.configuration.batchSize), base learning rate \(header.baseLearningRate), optimizer state \(optimizerTensorCount) tensors after \(header.optimizerSteps) steps")
+        print("trained: \(header.epoch) epochs, \(header.step) steps, batch size \(header.configuration.batchSize), base learning rate \(header.baseLearningRate), \(header.optimizerType) state \(optimizerTensorCount) tensors after \(header.optimizerSteps) steps")
         if let last = header.history.last {
             var line = "last epoch: epoch \(last.epoch)/\(header.configuration.epochs): train loss \(format(last.trainLoss))"
             if let validation = last.validationLoss { line += ", validation loss \(format(validation))" }

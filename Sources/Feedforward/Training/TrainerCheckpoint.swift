@@ -18,6 +18,9 @@ public struct TrainerCheckpointHeader: Sendable, Codable, Equatable {
     public var format = TrainerCheckpointHeader.formatVersion
     /// The Swift type of the model that was saved (for people; restoring checks the parameters).
     public var modelType: String
+    /// The Swift type of the optimizer whose state was saved (restoring requires the same type, since
+    /// the state of one optimizer means something else to another).
+    public var optimizerType: String
     /// The loop's configuration.
     public var configuration: TrainingLoopConfiguration
     /// The learning rate the schedule starts from.
@@ -80,7 +83,8 @@ extension Trainer {
         for (name, value) in model.parameters { tensors[Self.modelPrefix + name] = value.safeTensorsEntry }
         for (name, value) in bestModel?.parameters ?? [] { tensors[Self.bestPrefix + name] = value.safeTensorsEntry }
         let header = TrainerCheckpointHeader(
-            modelType: String(describing: Model.self), configuration: configuration,
+            modelType: String(describing: Model.self), optimizerType: String(describing: type(of: optimizer)),
+            configuration: configuration,
             baseLearningRate: baseLearningRate, epoch: epoch, step: step, optimizerSteps: optimizer.stepCount,
             generatorState: generator.state, history: history, bestValidationLoss: bestValidationLoss,
             epochsWithoutImprovement: epochsWithoutImprovement)
@@ -90,8 +94,9 @@ extension Trainer {
 
     /// Replaces the model, optimizer state, configuration and progress with those saved by
     /// ``save(to:)``. The trainer must have been built with the same model type (every stored
-    /// parameter must fit a parameter of ``model``) and an optimizer of the same kind; the loss
-    /// closure is this trainer's. Nothing changes when the file does not fit.
+    /// parameter must fit a parameter of ``model``) and an optimizer of the same type, whose
+    /// hyperparameters (momentum, betas, …) are used; the loss closure is this trainer's. Nothing
+    /// changes when the file does not fit.
     /// - Throws: `DataError` when the file is not a well-formed safetensors file; ``CheckpointError``
     ///   naming the file and the first thing that does not fit.
     public mutating func restore(from url: URL) throws {
@@ -99,6 +104,10 @@ extension Trainer {
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: url.path, message: message) }
         guard let header = try TrainerCheckpointHeader.read(from: file, path: url.path) else {
             throw fail("not a Trainer checkpoint (no '\(TrainerCheckpointHeader.metadataKey)' metadata)")
+        }
+        let optimizerType = String(describing: type(of: optimizer))
+        guard header.optimizerType == optimizerType else {
+            throw fail("the checkpoint holds the state of an optimizer of type \(header.optimizerType), this trainer's optimizer is a \(optimizerType)")
         }
         guard let restoredGenerator = SeededRandomNumberGenerator(state: header.generatorState) else {
             throw fail("the random generator state is invalid (it must be four words, not all zero)")

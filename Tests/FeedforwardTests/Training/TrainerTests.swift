@@ -206,7 +206,7 @@ struct SkipConnectionModel: Layer {
         try trainer.save(to: url)
         var other = Trainer(
             model: SkipConnectionModel(inputSize: 4, hiddenSize: 10, outputSize: 3, seed: 1),
-            optimizer: SGD<Float>(learningRate: 0.1), examples: LabeledExamples<Float>.self
+            optimizer: Adam<Float>(learningRate: 0.1), examples: LabeledExamples<Float>.self
         ) { model, batch in crossEntropy(logits: model(batch.inputs), labels: batch.labels) }
         let before = Self.bits(other.model)
         do {
@@ -217,6 +217,17 @@ struct SkipConnectionModel: Layer {
             #expect(error.message.contains("hidden.weight"), "\(error)")
         }
         #expect(Self.bits(other.model) == before && other.epoch == 0)
+
+        // The state of another kind of optimizer is refused too.
+        var otherOptimizer = Self.makeTrainer(seed: 3)
+        otherOptimizer.optimizer = RMSProp<Float>()
+        do {
+            try otherOptimizer.restore(from: url)
+            Issue.record("Adam state was restored into an RMSProp optimizer")
+        } catch let error as CheckpointError {
+            #expect(error.message.contains("Adam<Float>") && error.message.contains("RMSProp<Float>"), "\(error)")
+        }
+        #expect(otherOptimizer.epoch == 0)
 
         // A training session checkpoint reader names what the file is instead.
         #expect(throws: CheckpointError.self) { try TrainingSession.load(from: url) }
@@ -235,7 +246,7 @@ struct SkipConnectionModel: Layer {
             Issue.record("a trainer checkpoint was not recognised")
             return
         }
-        #expect(header.modelType == "SkipConnectionModel" && header.epoch == 1)
+        #expect(header.modelType == "SkipConnectionModel" && header.optimizerType == "Adam<Float>" && header.epoch == 1)
         #expect(stored.map(\.name) == ["hidden.bias", "hidden.weight", "output.bias", "output.weight", "skip.bias", "skip.weight"])
         #expect(optimizerTensors == 12)
         guard case .parameters(let tensors, let metadata) = try ModelFileContents.read(from: parameters) else {
