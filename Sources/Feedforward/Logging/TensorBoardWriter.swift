@@ -14,6 +14,10 @@ import SwiftProtobuf
 ///     // … train one epoch …
 ///     try writer.addScalars([("train/loss", trainLoss), ("validation/loss", validationLoss)], step: epoch)
 /// }
+/// // With the library's loop:
+/// try trainer.fit(on: training, validation: validation) { record in
+///     try writer.addScalars(record.tensorBoardScalars, step: record.epoch)
+/// }
 /// ```
 public final class TensorBoardWriter {
     /// The event file being written.

@@ -183,11 +183,12 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
     /// it restores the best weights when ``TrainingLoopConfiguration/restoresBestWeights`` is set
     /// and there was validation. Calling it on a restored trainer continues where the saved one was.
     /// - Returns: the records of the epochs this call ran.
-    /// - Throws: ``TrainingError`` from an epoch, or the error of writing the log or checkpoint.
+    /// - Throws: ``TrainingError`` from an epoch, the error of writing the log or checkpoint, or the
+    ///   error `epochEnded` throws (training stops there).
     @discardableResult
     public mutating func fit(
         on training: Examples, validation: Examples? = nil, checkpoint: URL? = nil, log: URL? = nil,
-        epochEnded: ((TrainingLoopRecord) -> Void)? = nil, progress: ((BatchProgress) -> Void)? = nil
+        epochEnded: ((TrainingLoopRecord) throws -> Void)? = nil, progress: ((BatchProgress) -> Void)? = nil
     ) throws -> [TrainingLoopRecord] {
         let logFile = try log.map { try JSONLinesLog(url: $0) }
         var records: [TrainingLoopRecord] = []
@@ -196,7 +197,7 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
             records.append(record)
             try logFile?.append(record)
             if let checkpoint { try save(to: checkpoint) }
-            epochEnded?(record)
+            try epochEnded?(record)
         }
         if configuration.restoresBestWeights { restoreBestWeights() }
         return records

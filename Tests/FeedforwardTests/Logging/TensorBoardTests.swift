@@ -68,6 +68,24 @@ import Testing
         #expect(events[2].step == 2 && events[2].summary.value.map(\.simpleValue) == [0.25])
     }
 
+    @Test func aTrainerLoopLogsItsEpochs() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try TensorBoardWriter(directory: directory.url)
+        var trainer = TrainerTests.makeTrainer(seed: 3)
+        trainer.configuration.epochs = 3
+        let validation = TrainerTests.spiralExamples(count: 30, seed: 12)
+        try trainer.fit(on: TrainerTests.spiralExamples(count: 60, seed: 11), validation: validation) { record in
+            try writer.addScalars(record.tensorBoardScalars, step: record.epoch)
+        }
+        let events = try Self.records(Array(Data(contentsOf: writer.fileURL))).map { try TensorBoardEvent(serializedBytes: $0) }
+        #expect(events.dropFirst().map(\.step) == [1, 2, 3])
+        for (event, record) in zip(events.dropFirst(), trainer.history) {
+            #expect(event.summary.value.map(\.tag) == ["train/loss", "validation/loss", "learning_rate"])
+            #expect(event.summary.value.map(\.simpleValue)
+                    == [Float(record.trainLoss), Float(record.validationLoss!), Float(record.learningRate)])
+        }
+    }
+
     @Test func anUnwritableDirectoryIsATypedError() throws {
         let directory = try TemporaryDirectory()
         let file = try directory.file("plain", [1])
