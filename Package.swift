@@ -12,6 +12,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // TensorBoard event files (Sources/Feedforward/Logging, generated from Protos/).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // `swift package generate-documentation` for the DocC catalogue.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C kernels: the packed GEMM, the run-time BLAS loader and the run-time zlib loader.
@@ -24,6 +28,7 @@ let package = Package(
             dependencies: [
                 "CFeedforwardKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Resources/FashionMNISTSubset")]
         ),
@@ -47,7 +52,10 @@ let package = Package(
         .testTarget(
             name: "FeedforwardTests",
             // FeedforwardCLI: the tests call its argument parsing (Train.configuration(arguments:)) directly.
-            dependencies: ["Feedforward", "FeedforwardExperiments", "FeedforwardCLI"],
+            dependencies: [
+                "Feedforward", "FeedforwardExperiments", "FeedforwardCLI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]

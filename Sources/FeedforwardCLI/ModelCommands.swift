@@ -171,12 +171,16 @@ struct Predict: ParsableCommand {
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe a saved model: layers, shapes, parameter counts, training.")
 
-    @Argument(help: "The model (a checkpoint written by `feedforward train --save`).")
+    @Argument(help: "The model: a checkpoint of `feedforward train --save` or of the library's Trainer, or a parameter file.")
     var model: String
 
     func run() throws {
         try reportingErrors {
-            let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
+            let session: TrainingSession
+            switch try ModelFileContents.read(from: URL(fileURLWithPath: model)) {
+            case .trainingSession(let decoded): session = decoded
+            case let other: return printDescription(of: other)
+            }
             let spec = session.specification
             print("model: \(describe(session))")
             print("output unit: \(spec.output), targets: \(spec.targetSize)")

@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
     @Option(help: "Append every epoch's metrics to this JSON Lines file.")
     var log: String?
 
+    @Option(help: "Write TensorBoard event files into this directory (train, validation and test figures and the learning rate, per epoch).")
+    var tensorboard: String?
+
     @Flag(help: "Print the final metrics as one JSON object on the last line of standard output.")
     var json = false
 
@@ -170,6 +173,7 @@ struct Train: ParsableCommand {
             let source = try data.source()
             let interactive = isatty(STDERR_FILENO) != 0
             let logFile = try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) }
+            let events = try tensorboard.map { try TensorBoardWriter(directory: URL(fileURLWithPath: $0)) }
             if !json || interactive {
                 printError("Training \(describe(session)) on \(source): \(splits.training.count) training, \(splits.validation?.count ?? 0) validation, \(splits.test.count) test examples")
             }
@@ -179,7 +183,7 @@ struct Train: ParsableCommand {
                 let train = {
                     try session.trainEpoch(
                         on: splits.training, validation: splits.validation,
-                        evaluateTraining: plot != nil, progress: bar.update)
+                        evaluateTraining: plot != nil || events != nil, progress: bar.update)
                 }
                 let record: EpochRecord
                 let epochNumber = session.epoch + 1
@@ -191,6 +195,10 @@ struct Train: ParsableCommand {
                 bar.finishLine()
                 printError(describe(record, epochs: session.options.epochs))
                 try logFile?.append(record)
+                // Test figures are logged for reading only: nothing in training is chosen by them.
+                try events?.addScalars(
+                    record.tensorBoardScalars + session.evaluate(on: splits.test).tensorBoardScalars(split: "test"),
+                    step: record.epoch)
                 if let save {
                     try session.save(to: URL(fileURLWithPath: save))
                     savedEpoch = session.epoch

@@ -3,13 +3,23 @@ import Synchronization
 /// A NaN or infinity found by anomaly detection: the first operation whose result holds one.
 public struct NumericalAnomaly: Error, CustomStringConvertible, Sendable {
     /// Whether the forward result or a derivative (backward) result held the value.
-    public enum Pass: String, Sendable { case forward, backward }
+    public enum Pass: String, Sendable {
+        /// The operation's result.
+        case forward
+        /// A derivative computed by the operation's rule during back-propagation.
+        case backward
+    }
+    /// The name of the operation, such as `"log"` or `"matmul"`.
     public let operation: String
+    /// Whether the value or a derivative held the NaN or infinity.
     public let pass: Pass
+    /// The shapes of the operation's inputs.
     public let inputShapes: [[Int]]
+    /// The shape of the result that held the NaN or infinity.
     public let outputShape: [Int]
     /// How many NaNs and infinities the result held.
     public let nanCount: Int
+    /// How many infinities the result held.
     public let infinityCount: Int
 
     public var description: String {

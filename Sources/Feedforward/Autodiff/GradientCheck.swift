@@ -6,6 +6,7 @@ public struct GradientCheckResult: Sendable, CustomStringConvertible {
     public var maximumRelativeError: Double
     /// Where that largest error was: input index and element index.
     public var worstInput: Int
+    /// The element index, within that input, of the largest error.
     public var worstElement: Int
     /// Whether every element agreed within the tolerance.
     public var passed: Bool
@@ -108,7 +109,7 @@ public func secondOrderGradientCheck(
 }
 
 /// Checks forward mode: the Jacobian-vector product of `f` by forward accumulation
-/// (``valueWithJVP(at:along:of:)-([Tensor],_,_)``) along a fixed pseudo-random direction, against
+/// (``valueWithJVP(at:along:of:)-([Tensor<S>],_,_)``) along a fixed pseudo-random direction, against
 /// central differences of `f` along that direction, element by element of the output.
 public func forwardModeCheck(
     at inputs: [Tensor<Double>], step: Double = 1e-6, tolerance: Double = 1e-5,

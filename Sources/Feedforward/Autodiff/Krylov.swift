@@ -3,7 +3,9 @@
 
 /// The result of ``conjugateGradient(applying:to:initialGuess:tolerance:maximumIterations:)``.
 public struct ConjugateGradientResult<Scalar: TensorScalar>: Sendable {
+    /// The approximate solution `x` of `A x = b`.
     public var solution: Tensor<Scalar>
+    /// The number of iterations run.
     public var iterations: Int
     /// `‖b - A x‖` at the end.
     public var residualNorm: Double

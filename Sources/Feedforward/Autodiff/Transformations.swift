@@ -101,7 +101,7 @@ extension Tensor {
 /// The tangent `v` travels forward with the computation: each operation maps its inputs' tangents to
 /// its output's with its tangent rule, so the cost is about that of `f` plus one more forward pass
 /// for the tangents (and the recording of `f`'s graph). Tangent rules are differentiable, so a JVP can
-/// be differentiated again (``hessianVectorProduct(at:along:of:)`` is reverse mode over it) and
+/// be differentiated again (``hessianVectorProduct(at:along:of:)-([Tensor<S>],_,_)`` is reverse mode over it) and
 /// nested JVPs give higher directional derivatives. It agrees with ``pullback(at:of:)``:
 /// `⟨u, J v⟩ = ⟨Jᵀu, v⟩`.
 public func valueWithJVP<S>(
@@ -112,7 +112,7 @@ public func valueWithJVP<S>(
 }
 
 /// The value of `f` and its Jacobian-vector product along `directions`, one per argument
-/// (forward accumulation, as ``valueWithJVP(at:along:of:)-(Tensor,_,_)``).
+/// (forward accumulation, as ``valueWithJVP(at:along:of:)-(Tensor<S>,_,_)``).
 public func valueWithJVP<S>(
     at arguments: [Tensor<S>], along directions: [Tensor<S>], of f: ([Tensor<S>]) -> Tensor<S>
 ) -> (value: Tensor<S>, tangent: Tensor<S>) {
@@ -143,7 +143,7 @@ func forwardAccumulation<S>(
     return (value.detachedUnless(record), tangent.detachedUnless(record))
 }
 
-/// The Jacobian-vector product `(∂f/∂x) · v` (forward mode; see ``valueWithJVP(at:along:of:)``).
+/// The Jacobian-vector product `(∂f/∂x) · v` (forward mode; see ``valueWithJVP(at:along:of:)-(Tensor<S>,_,_)``).
 public func jvp<S>(at x: Tensor<S>, along v: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
     valueWithJVP(at: x, along: v, of: f).tangent
 }
@@ -236,7 +236,7 @@ public func checkpointed<S>(_ inputs: [Tensor<S>], _ segment: @escaping ([Tensor
     }
 }
 
-/// ``checkpointed(_:_:)-(Tensor,_)`` for a segment of one input.
+/// ``checkpointed(_:_:)-([Tensor<S>],_)`` for a segment of one input.
 public func checkpointed<S>(_ x: Tensor<S>, _ segment: @escaping (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
     checkpointed([x]) { segment($0[0]) }
 }

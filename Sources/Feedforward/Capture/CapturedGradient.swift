@@ -30,12 +30,12 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
 /// replaying kernels recorded once: a training step's gradient as a static computation (as
 /// `jax.jit` of `jax.value_and_grad`, or a CUDA graph).
 ///
-/// The first call with given shapes runs `loss` once through ``valueWithGradient(at:of:)`` while
+/// The first call with given shapes runs `loss` once through ``valueWithGradient(at:of:)-(Model,_)`` while
 /// recording every kernel it dispatches (the forward pass and back-propagation), then checks the
 /// record: replayed on perturbed parameters and inputs, it must give bit for bit what the function
 /// gives on them, or the call throws ``CaptureError/replayMismatch(output:)``. Later calls replay the
 /// record on the current parameters and inputs: no graph, no per-operation allocation, the same bits
-/// as ``valueWithGradient(at:of:)``.
+/// as ``valueWithGradient(at:of:)-(Model,_)``.
 ///
 /// What the record sees, as with `jax.jit`: the model's parameters and the `inputs` tensors are
 /// arguments, read afresh at each call. Everything else the function uses is a constant frozen at
@@ -63,6 +63,7 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
 /// }
 /// ```
 public final class CapturedGradient<Model: Layer> {
+    /// The element type of the model's parameters.
     public typealias Scalar = Model.Scalar
 
     private let loss: (Model, [Tensor<Scalar>]) -> Tensor<Scalar>
@@ -79,7 +80,7 @@ public final class CapturedGradient<Model: Layer> {
     public var capturedShapeCount: Int { steps.count }
 
     /// The value of the loss at `model` and `inputs`, and its gradient with respect to every
-    /// parameter of `model` (the same bits as ``valueWithGradient(at:of:)``).
+    /// parameter of `model` (the same bits as ``valueWithGradient(at:of:)-(Model,_)``).
     ///
     /// Throws a ``CaptureError`` when the function cannot be replayed (on the call that captures it).
     public func callAsFunction(

@@ -2,7 +2,9 @@ import RealModule
 
 /// Element-wise operations of one operand. `parameter` is used by the operations that take one.
 public enum UnaryOperation: Sendable {
+    /// `-x`, `eˣ`, `ln x`, `ln(1+x)`, `eˣ-1`, `√x`, `x²`, `1/x`, `|x|` and the sign of `x` (-1, 0 or 1).
     case negate, exp, log, log1p, expm1, sqrt, square, reciprocal, abs, sign
+    /// `sin x`, `cos x`, `atan x`, `tanh x`, `σ(x)`, `ln(1+eˣ)`, `max(0, x)` and the unit step (1 for `x > 0`).
     case sin, cos, atan, tanh, sigmoid, softplus, relu, step
     /// `x^parameter`
     case power
@@ -14,7 +16,9 @@ public enum UnaryOperation: Sendable {
 
 /// Element-wise operations of two broadcast operands. Comparisons give 1 for true and 0 for false.
 public enum BinaryOperation: Sendable {
+    /// `a + b`, `a - b`, `a · b`, `a / b`, `aᵇ`, `max(a, b)` and `min(a, b)`.
     case add, subtract, multiply, divide, power, maximum, minimum
+    /// The comparisons `a == b`, `a != b`, `a < b`, `a <= b`, `a > b` and `a >= b` (1 or 0).
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
     /// `b > 0 ? a : 0` (NaN where `b` is NaN): a gradient `a` passed through ReLU units with outputs `b`.
     case passWherePositive
@@ -22,6 +26,7 @@ public enum BinaryOperation: Sendable {
 
 /// Reductions of one axis.
 public enum ReductionOperation: Sendable {
+    /// The sum, the largest and the smallest element along the axis.
     case sum, maximum, minimum
 }
 
@@ -30,7 +35,9 @@ public enum ReductionOperation: Sendable {
 public struct BroadcastPlan: Sendable {
     /// Merged output dimensions (at least one).
     public var dimensions: [Int]
+    /// The left operand's stride along each merged dimension (0 where it broadcasts).
     public var lhsStrides: [Int]
+    /// The right operand's stride along each merged dimension (0 where it broadcasts).
     public var rhsStrides: [Int]
     /// The number of output elements.
     public var count: Int

@@ -14,10 +14,13 @@ import CFeedforwardKernels
 ///   - n: columns of `op(B)` and `C`.
 ///   - k: columns of `op(A)`, rows of `op(B)`.
 ///   - alpha: scale of the product.
-///   - a: the first operand; `lda`: its row stride in elements.
-///   - b: the second operand; `ldb`: its row stride in elements.
+///   - a: the first operand.
+///   - lda: the row stride of `a` in elements.
+///   - b: the second operand.
+///   - ldb: the row stride of `b` in elements.
 ///   - beta: scale of the old `C`.
-///   - c: the result, updated in place; `ldc`: its row stride in elements.
+///   - c: the result, updated in place.
+///   - ldc: the row stride of `c` in elements.
 @inlinable
 public func matrixMultiply(
     _ backend: MatrixMultiplyBackend = .automatic,

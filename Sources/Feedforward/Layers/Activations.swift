@@ -39,10 +39,16 @@ public func silu<S>(_ z: Tensor<S>) -> Tensor<S> { z * sigmoid(z) }
 
 /// A hidden unit, as a value that can be stored, parsed from a name and applied.
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
+    /// The units without parameters: `z`, the unit step, `σ(z)`, `tanh z`, `atan z`, `max(0, z)`, `|z|`,
+    /// `ln(1+eᶻ)`, `max(-1, min(1, z))`, `cos z`, GELU `z·Φ(z)` and SiLU `z·σ(z)`.
     case identity, step, sigmoid, tanh, arctan, relu, absoluteValue, softplus, hardTanh, cos, gelu, silu
+    /// `max(0, z) + slope · min(0, z)` with a small fixed slope (0.01 is usual).
     case leakyReLU(slope: Double)
+    /// `max(0, z) + slope · min(0, z)` with any fixed slope (-1 gives the absolute value).
     case generalizedReLU(slope: Double)
+    /// `z` for `z > 0`, else `alpha · (eᶻ - 1)`.
     case elu(alpha: Double)
+    /// `exp(zᵢ) / Σⱼ exp(zⱼ)` along the last axis.
     case softmax
 
     /// Applies the unit element-wise (softmax along the last axis).

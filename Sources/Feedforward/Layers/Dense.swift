@@ -4,8 +4,11 @@
 /// `weight` has shape `[outputSize, inputSize]` and `bias` shape `[outputSize]`: the layout of
 /// PyTorch's `nn.Linear`, so saved weights move between the two unchanged.
 public struct Dense<Scalar: TensorScalar>: Layer {
+    /// The weights `W`, `[outputSize, inputSize]` (as PyTorch's `nn.Linear`).
     public var weight: Tensor<Scalar>
+    /// The biases `b`, `[outputSize]`, or nil for a layer without them.
     public var bias: Tensor<Scalar>?
+    /// The unit `g` applied to `x Wᵀ + b`.
     public var activation: Activation
 
     /// A layer with given parameters.
@@ -66,8 +69,10 @@ public struct Dense<Scalar: TensorScalar>: Layer {
 
 /// A hidden unit as a layer without parameters.
 public struct ActivationLayer<Scalar: TensorScalar>: Layer {
+    /// The unit applied to every element.
     public var activation: Activation
 
+    /// A layer that applies `activation`.
     public init(_ activation: Activation) { self.activation = activation }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { activation(input) }
@@ -77,10 +82,13 @@ public struct ActivationLayer<Scalar: TensorScalar>: Layer {
 
 /// Layers applied one after another. Parameters are named by position: `"0.weight"`, `"1.bias"`.
 public struct Sequential<Scalar: TensorScalar>: Layer {
+    /// The layers, applied in order; parameters are named by index (`"0.weight"`).
     public var layers: [any Layer<Scalar>]
 
+    /// A model applying `layers` in order.
     public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
 
+    /// A model applying the layers the builder lists, in order.
     public init(@LayerBuilder<Scalar> _ build: () -> [any Layer<Scalar>]) { layers = build() }
 
     @_specialize(where Scalar == Float)
@@ -101,19 +109,28 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
 /// Builds the layer list of a ``Sequential`` from a block of layers.
 @resultBuilder
 public enum LayerBuilder<Scalar: TensorScalar> {
+    /// One layer.
     public static func buildExpression(_ layer: any Layer<Scalar>) -> [any Layer<Scalar>] { [layer] }
+    /// The layers of a block, in order.
     public static func buildBlock(_ parts: [any Layer<Scalar>]...) -> [any Layer<Scalar>] { parts.flatMap { $0 } }
+    /// The layers of a `for` loop, in order.
     public static func buildArray(_ parts: [[any Layer<Scalar>]]) -> [any Layer<Scalar>] { parts.flatMap { $0 } }
+    /// The layers of an `if` without `else`, or none.
     public static func buildOptional(_ part: [any Layer<Scalar>]?) -> [any Layer<Scalar>] { part ?? [] }
+    /// The layers of the first branch.
     public static func buildEither(first: [any Layer<Scalar>]) -> [any Layer<Scalar>] { first }
+    /// The layers of the second branch.
     public static func buildEither(second: [any Layer<Scalar>]) -> [any Layer<Scalar>] { second }
 }
 
 /// A skip (residual) connection, section 6.4.2: `y = x + body(x)`. The body must keep the shape.
 public struct Residual<Body: Layer>: Layer {
+    /// The element type of the wrapped layer.
     public typealias Scalar = Body.Scalar
+    /// The wrapped layer; its parameters are named `body.<name>`.
     public var body: Body
 
+    /// `body` with its input added to its output.
     public init(_ body: Body) { self.body = body }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
@@ -128,11 +145,14 @@ public struct Residual<Body: Layer>: Layer {
 }
 
 /// A layer whose intermediate results are recomputed during back-propagation instead of stored
-/// (see ``checkpointed(_:_:)-(Array<Tensor<S>>,_)``): same outputs and gradients, less memory.
+/// (see ``checkpointed(_:_:)-([Tensor<S>],_)``): same outputs and gradients, less memory.
 public struct Checkpointed<Body: Layer>: Layer {
+    /// The element type of the wrapped layer.
     public typealias Scalar = Body.Scalar
+    /// The wrapped layer; its parameters are named `body.<name>`.
     public var body: Body
 
+    /// `body`, recomputed during back-propagation instead of storing its intermediate results.
     public init(_ body: Body) { self.body = body }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {

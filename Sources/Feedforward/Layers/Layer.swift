@@ -13,6 +13,7 @@
 /// let logits = model(images)
 /// ```
 public protocol Layer<Scalar>: Sendable {
+    /// The element type of the layer's parameters, inputs and outputs.
     associatedtype Scalar: TensorScalar
 
     /// The layer applied to a batch (the first dimension indexes examples).
@@ -57,7 +58,9 @@ extension Layer {
 
 /// Why parameters could not be loaded into a model.
 public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
+    /// The model has a parameter called `name` that the values do not.
     case missing(name: String)
+    /// The value for parameter `name` has shape `actual`, the model's parameter `expected`.
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
     /// The stored tensor is not floating-point (an integer or BOOL dtype such as `I64`).
     case unsupportedDataType(name: String, dtype: String)
@@ -79,8 +82,10 @@ public enum ParameterLoadingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Joins a parameter name to its prefix with a dot.
-func parameterName(_ prefix: String, _ name: String) -> String {
+/// Joins a parameter name to its prefix with a dot (`parameterName("1", "bias")` is `"1.bias"`,
+/// `parameterName("", "bias")` is `"bias"`): what a layer's ``Layer/visitParameters(prefix:_:)``
+/// passes to its sublayers and to `body`.
+public func parameterName(_ prefix: String, _ name: String) -> String {
     prefix.isEmpty ? name : prefix + "." + name
 }
 

@@ -1,7 +1,9 @@
 /// Gradients of a scalar with respect to a model's parameters, by parameter name, in the model's
 /// visiting order.
 public struct ParameterGradients<Scalar: TensorScalar>: Sendable {
+    /// The parameter names, in the model's visiting order.
     public private(set) var names: [String]
+    /// The gradient of each parameter, in the order of ``names``.
     public private(set) var tensors: [Tensor<Scalar>]
     private var indexByName: [String: Int]
 
@@ -79,7 +81,7 @@ public func gradient<Model: Layer>(
 }
 
 /// The directional derivative of `loss(model)` along `directions` in parameter space,
-/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)``).
+/// `(∇θ L)ᵀ v`, by forward accumulation (see ``valueWithJVP(at:along:of:)-([Tensor<S>],_,_)``).
 ///
 /// `directions` holds v by parameter name, each tensor with its parameter's shape; a parameter without
 /// a direction has v = 0 there.

@@ -8,9 +8,12 @@ public struct LowRankDense<Scalar: TensorScalar>: Layer {
     public var down: Tensor<Scalar>
     /// `[outputSize, rank]`
     public var up: Tensor<Scalar>
+    /// The biases, `[outputSize]`.
     public var bias: Tensor<Scalar>
+    /// The unit applied to the affine result.
     public var activation: Activation
 
+    /// A layer of `rank·(inputSize + outputSize)` Glorot-uniform weights and zero biases.
     public init(
         inputSize: Int, outputSize: Int, rank: Int, activation: Activation = .identity,
         generator: inout SeededRandomNumberGenerator
@@ -36,10 +39,13 @@ public struct LowRankDense<Scalar: TensorScalar>: Layer {
 /// A sparsely connected dense layer (section 6.4.2): each output sees only the inputs its fixed
 /// connectivity mask allows, `h = g(x (W ⊙ M)ᵀ + b)`. The mask is not a parameter.
 public struct SparseDense<Scalar: TensorScalar>: Layer {
+    /// The weights, `[outputSize, inputSize]`; entries where the mask is 0 have no effect.
     public var weight: Tensor<Scalar>
+    /// The biases, `[outputSize]`.
     public var bias: Tensor<Scalar>
     /// `[outputSize, inputSize]` of zeros and ones.
     public let mask: Tensor<Scalar>
+    /// The unit applied to the affine result.
     public var activation: Activation
 
     /// A layer whose mask keeps each connection with probability `density` (at least one per output).
@@ -80,9 +86,12 @@ public struct SparseDense<Scalar: TensorScalar>: Layer {
 /// Maxout units (eq. 6.37): an affine map to `outputSize × pieces` values, then the maximum of each
 /// group of `pieces`.
 public struct Maxout<Scalar: TensorScalar>: Layer {
+    /// The affine map to `outputSize · pieces` values, grouped by unit.
     public var affine: Dense<Scalar>
+    /// The number of affine pieces each unit takes the maximum of.
     public let pieces: Int
 
+    /// `outputSize` maxout units of `pieces` pieces each, with Glorot-uniform weights.
     public init(inputSize: Int, outputSize: Int, pieces: Int, generator: inout SeededRandomNumberGenerator) {
         precondition(pieces >= 1, "Maxout: pieces must be at least 1")
         affine = Dense(inputSize: inputSize, outputSize: outputSize * pieces, generator: &generator)
@@ -102,8 +111,10 @@ public struct Maxout<Scalar: TensorScalar>: Layer {
 
 /// Parametric ReLU: `max(0, z) + α·min(0, z)` with one learned α per feature (6.3.1).
 public struct PReLU<Scalar: TensorScalar>: Layer {
+    /// The learned slope of each feature for negative inputs, `[featureCount]`.
     public var slope: Tensor<Scalar>
 
+    /// Parametric ReLU units for `featureCount` features, every slope starting at `initialSlope`.
     public init(featureCount: Int, initialSlope: Scalar = 0.25) {
         slope = Tensor(repeating: initialSlope, shape: [featureCount])
     }
@@ -125,6 +136,7 @@ public struct RadialBasis<Scalar: TensorScalar>: Layer {
     /// `[unitCount]`
     public var logPrecision: Tensor<Scalar>
 
+    /// `unitCount` units with centres drawn uniformly from [-1, 1] and unit widths.
     public init(inputSize: Int, unitCount: Int, generator: inout SeededRandomNumberGenerator) {
         centers = .randomNormal(shape: [unitCount, inputSize], using: &generator)
         logPrecision = .zeros(shape: [unitCount])
@@ -146,8 +158,10 @@ public struct RadialBasis<Scalar: TensorScalar>: Layer {
 /// Dropout: in training mode, each element is zeroed with probability `probability` and the rest
 /// scaled by `1 / (1 - probability)`; in inference mode it is the identity.
 public struct Dropout<Scalar: TensorScalar>: Layer {
+    /// The probability of zeroing each element in training mode, in [0, 1).
     public var probability: Double
 
+    /// Dropout with drop probability `probability`.
     public init(probability: Double) {
         precondition(probability >= 0 && probability < 1, "Dropout: probability \(probability) must be in [0, 1)")
         self.probability = probability

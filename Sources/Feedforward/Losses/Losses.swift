@@ -72,9 +72,12 @@ public func binaryCrossEntropy<S>(logits: Tensor<S>, labels: Tensor<S>, reductio
 /// labels, through `log softmax(z) = z - logΣexp(z)` (eqs. 6.30–6.33); its gradient is `q - p`.
 ///
 /// - Parameters:
+///   - logits: the unnormalised scores, `[batch, classes]`.
+///   - labels: the class of each example, in `0..<classes`.
 ///   - classWeights: optional weight per class; with `.mean`, the weighted mean (as PyTorch).
 ///   - labelSmoothing: ε mixes the one-hot target with the uniform distribution: `(1-ε)·p + ε/K`.
 ///     With class weights, each class's share is weighted by that class's weight (as PyTorch).
+///   - reduction: how the per-example costs are combined.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func crossEntropy<S>(

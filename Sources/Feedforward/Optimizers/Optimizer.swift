@@ -3,6 +3,7 @@
 /// An optimizer keeps per-parameter state (velocities, moment estimates) by parameter name; the state
 /// is allocated on the first step and reused afterwards, so a step allocates no new tensors.
 public protocol Optimizer<Scalar>: Sendable {
+    /// The element type of the parameters it updates.
     associatedtype Scalar: TensorScalar
 
     /// The learning rate of the next step (schedules set it).
@@ -14,6 +15,7 @@ public protocol Optimizer<Scalar>: Sendable {
 
     /// The optimizer's state as named tensors (for checkpoints), and its step count.
     var state: [String: Tensor<Scalar>] { get }
+    /// The number of steps taken (Adam's bias correction uses it).
     var stepCount: Int { get }
 
     /// Restores state saved from ``state`` and ``stepCount``.
@@ -71,11 +73,15 @@ extension BufferedOptimizer {
 /// (added to the gradient, as PyTorch's `SGD`).
 public struct SGD<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
+    /// The momentum coefficient (0 for plain SGD; 0.9 is usual).
     public var momentum: Double
+    /// Whether the step uses Nesterov momentum (the gradient at the look-ahead point).
     public var nesterov: Bool
+    /// The L2 coefficient added to the gradient as `weightDecay · θ`.
     public var weightDecay: Double
     var storage = OptimizerState<Scalar>()
 
+    /// SGD with the given rate, momentum, Nesterov flag and weight decay.
     public init(learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
         precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: hyperparameters must not be negative")
         precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
@@ -97,11 +103,15 @@ public struct SGD<Scalar: TensorScalar>: BufferedOptimizer {
 /// RMSProp: the learning rate divided by a running root mean square of the gradient.
 public struct RMSProp<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
+    /// The decay rate ρ of the running mean of squared gradients.
     public var decay: Double
+    /// The constant added to the root mean square to avoid division by zero.
     public var epsilon: Double
+    /// The L2 coefficient added to the gradient as `weightDecay · θ`.
     public var weightDecay: Double
     var storage = OptimizerState<Scalar>()
 
+    /// RMSProp with the given hyperparameters (PyTorch's defaults but ρ = 0.99).
     public init(learningRate: Double = 0.001, decay: Double = 0.99, epsilon: Double = 1e-8, weightDecay: Double = 0) {
         precondition(learningRate >= 0 && decay >= 0 && decay < 1 && epsilon > 0, "RMSProp: invalid hyperparameters")
         self.learningRate = learningRate
@@ -124,13 +134,19 @@ public struct RMSProp<Scalar: TensorScalar>: BufferedOptimizer {
 /// (Loshchilov and Hutter): weight decay shrinks the parameters directly.
 public struct Adam<Scalar: TensorScalar>: BufferedOptimizer {
     public var learningRate: Double
+    /// The decay rate β₁ of the first-moment (mean) estimate.
     public var beta1: Double
+    /// The decay rate β₂ of the second-moment (uncentred variance) estimate.
     public var beta2: Double
+    /// The constant added to the denominator to avoid division by zero.
     public var epsilon: Double
+    /// The weight decay coefficient: added to the gradient, or applied to the parameters when decoupled.
     public var weightDecay: Double
+    /// Whether weight decay shrinks the parameters directly (AdamW) instead of adding to the gradient.
     public var decoupledWeightDecay: Bool
     var storage = OptimizerState<Scalar>()
 
+    /// Adam with the given hyperparameters (PyTorch's defaults).
     public init(
         learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
         weightDecay: Double = 0, decoupledWeightDecay: Bool = false

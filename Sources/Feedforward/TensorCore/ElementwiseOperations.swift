@@ -70,6 +70,7 @@ extension Tensor {
 // MARK: Arithmetic
 
 extension Tensor {
+    /// The element-wise sum, broadcasting the operands.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -81,6 +82,7 @@ extension Tensor {
         }
     }
 
+    /// The element-wise difference, broadcasting the operands.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -92,6 +94,7 @@ extension Tensor {
         }
     }
 
+    /// The element-wise product, broadcasting the operands.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -103,6 +106,7 @@ extension Tensor {
         }
     }
 
+    /// The element-wise quotient, broadcasting the operands.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -114,36 +118,53 @@ extension Tensor {
         }
     }
 
+    /// The negation of every element.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor {
         x.unary("negate", .negate) { g, _, _ in -g }
     }
 
+    /// `rhs` added to every element.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor {
         lhs.unary("add", .shift, rhs) { g, _, _ in g }
     }
+    /// `lhs` added to every element.
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { rhs + lhs }
+    /// `rhs` subtracted from every element.
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + (-rhs) }
+    /// Every element subtracted from `lhs`.
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { -rhs + lhs }
+    /// Every element multiplied by `rhs`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor {
         lhs.unary("scale", .scale, rhs) { g, _, _ in g * rhs }
     }
+    /// Every element multiplied by `lhs`.
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs * lhs }
+    /// Every element divided by `rhs`.
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * (1 / rhs) }
+    /// `lhs` divided by every element.
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
+    /// Replaces `lhs` with `lhs + rhs` (a new tensor, recorded for differentiation).
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    /// Replaces `lhs` with `lhs - rhs`.
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    /// Replaces `lhs` with `lhs * rhs`.
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    /// Replaces `lhs` with `lhs / rhs`.
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
+    /// Replaces `lhs` with `lhs + rhs`.
     public static func += (lhs: inout Tensor, rhs: Scalar) { lhs = lhs + rhs }
+    /// Replaces `lhs` with `lhs - rhs`.
     public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs - rhs }
+    /// Replaces `lhs` with `lhs * rhs`.
     public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs * rhs }
+    /// Replaces `lhs` with `lhs / rhs`.
     public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs = lhs / rhs }
 }
 
@@ -318,13 +339,21 @@ extension Tensor {
     /// 1 where `self != other`, else 0.
     public func elementsNotEqual(_ other: Tensor) -> Tensor { Tensor.compare(.notEqual, self, other) }
 
+    /// 1 where `lhs < rhs`, else 0 (broadcast; not differentiable).
     public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.less, lhs, rhs) }
+    /// 1 where `lhs <= rhs`, else 0.
     public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.lessOrEqual, lhs, rhs) }
+    /// 1 where `lhs > rhs`, else 0.
     public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.greater, lhs, rhs) }
+    /// 1 where `lhs >= rhs`, else 0.
     public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { compare(.greaterOrEqual, lhs, rhs) }
+    /// 1 where an element is below `rhs`, else 0.
     public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.less, lhs, Tensor(rhs)) }
+    /// 1 where an element is at most `rhs`, else 0.
     public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.lessOrEqual, lhs, Tensor(rhs)) }
+    /// 1 where an element is above `rhs`, else 0.
     public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.greater, lhs, Tensor(rhs)) }
+    /// 1 where an element is at least `rhs`, else 0.
     public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { compare(.greaterOrEqual, lhs, Tensor(rhs)) }
 }
 

@@ -157,7 +157,9 @@ extension Tensor: CustomStringConvertible {
 public indirect enum TensorLiteral<Scalar: TensorScalar>: ExpressibleByArrayLiteral, ExpressibleByFloatLiteral,
     ExpressibleByIntegerLiteral, Sendable
 {
+    /// A number.
     case scalar(Scalar)
+    /// A nested array, one dimension down.
     case array([TensorLiteral])
 
     public init(floatLiteral value: Double) { self = .scalar(Scalar(value)) }

@@ -46,7 +46,9 @@ where RawSignificand: FixedWidthInteger {
 
 /// The element types that serialized tensors use.
 public enum TensorDataType: String, Sendable, CaseIterable {
+    /// 32-bit IEEE 754 floating point (`Float`).
     case float32 = "F32"
+    /// 64-bit IEEE 754 floating point (`Double`).
     case float64 = "F64"
 
     /// Bytes per element.

@@ -28,7 +28,9 @@ extension EpochRecord {
 
 /// Why a checkpoint or model file could not be used.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The file the problem is in.
     public var path: String
+    /// What is wrong with it.
     public var message: String
 
     public var description: String { "\(path): \(message)" }
@@ -108,7 +110,10 @@ extension TrainingSession {
         let file = try SafeTensors.decode(bytes, path: path)
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         guard let json = file.metadata?[metadataKey] else {
-            throw fail("not a Feedforward checkpoint (no '\(metadataKey)' metadata)")
+            if file.metadata?[TrainerCheckpointHeader.metadataKey] != nil {
+                throw fail("a checkpoint of the library's Trainer, whose model is Swift code: restore it with Trainer.restore(from:); `feedforward info` describes it")
+            }
+            throw fail("not a Feedforward checkpoint (no '\(metadataKey)' metadata; `feedforward info` describes parameter files)")
         }
         let header: CheckpointHeader
         do {

@@ -46,8 +46,11 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
 
 /// Data split for training: training, validation (for early stopping and model selection) and test.
 public struct DataSplits: Sendable {
+    /// The examples the network trains on.
     public var training: SupervisedDataset
+    /// The examples held out for early stopping and model selection, when a validation fraction was given.
     public var validation: SupervisedDataset?
+    /// The examples held out for the final evaluation.
     public var test: SupervisedDataset
     /// Standardisation fitted on the training split (tabular data only).
     public var standardizer: Standardizer?

@@ -3,6 +3,7 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
     /// `matrix[true class][predicted class]` counts.
     public var confusionMatrix: [[Int]]
 
+    /// An empty confusion matrix for `classCount` classes.
     public init(classCount: Int) {
         confusionMatrix = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
     }
@@ -31,6 +32,7 @@ public struct RegressionMetrics: Sendable, Equatable, Codable {
     var targetSquaredSum = 0.0
     var elementCount = 0
 
+    /// Metrics over no predictions yet.
     public init() {}
 
     /// Counts predictions against targets of the same shape.
@@ -46,7 +48,9 @@ public struct RegressionMetrics: Sendable, Equatable, Codable {
         elementCount += targets.scalarCount
     }
 
+    /// The mean of `(prediction - target)²` over all target elements.
     public var meanSquaredError: Double { elementCount == 0 ? 0 : squaredError / Double(elementCount) }
+    /// The mean of `|prediction - target|` over all target elements.
     public var meanAbsoluteError: Double { elementCount == 0 ? 0 : absoluteError / Double(elementCount) }
 
     /// `1 - SS_res / SS_tot` (over all target elements together).
@@ -60,9 +64,13 @@ public struct RegressionMetrics: Sendable, Equatable, Codable {
 
 /// What one evaluation of a model on a dataset measured.
 public struct EvaluationResult: Sendable, Equatable, Codable {
+    /// The mean cost over the examples, as training minimises it.
     public var loss: Double
+    /// The number of examples evaluated.
     public var count: Int
+    /// Accuracy and confusion matrix, for class targets.
     public var classification: ClassificationMetrics?
+    /// Errors and R², for real-valued targets.
     public var regression: RegressionMetrics?
 
     /// The headline figures as name/value pairs, in a fixed order.

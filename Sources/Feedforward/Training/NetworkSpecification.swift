@@ -82,13 +82,16 @@ public enum OutputUnit: Sendable, Equatable, Codable, CustomStringConvertible {
 
 /// Targets of one minibatch in the element type of the network.
 public enum SupervisedTargetsBatch<S: TensorScalar>: Sendable {
+    /// The class of each example of the batch.
     case classes([Int])
+    /// The real-valued targets of the batch, `[batch, targetSize]`.
     case values(Tensor<S>)
 }
 
 /// A hidden unit of a network specification: an element-wise ``Activation``, or one of the units
 /// with parameters or a different width (parametric ReLU, maxout).
 public enum HiddenUnit: Sendable, Equatable, CustomStringConvertible {
+    /// An element-wise unit.
     case activation(Activation)
     /// ReLU with a learned slope per unit for negative inputs (6.3.1).
     case parametricReLU
@@ -124,18 +127,23 @@ public enum HiddenUnit: Sendable, Equatable, CustomStringConvertible {
 
 /// A multilayer perceptron described by its sizes and units: enough to rebuild it from a file.
 public struct NetworkSpecification: Sendable, Equatable, Codable {
+    /// The number of input features.
     public var inputSize: Int
+    /// The width of each hidden layer, from the input side (empty for a linear model).
     public var hiddenSizes: [Int]
     /// The hidden unit's name as ``HiddenUnit/init(name:)`` accepts it.
     public var activation: String
+    /// The output unit and the cost it is trained with.
     public var output: OutputUnit
     /// Classes for classifiers, target dimensions for regression.
     public var targetSize: Int
 
+    /// A network whose hidden layers use the element-wise unit `activation`.
     public init(inputSize: Int, hiddenSizes: [Int], activation: Activation, output: OutputUnit, targetSize: Int) {
         self.init(inputSize: inputSize, hiddenSizes: hiddenSizes, hiddenUnit: .activation(activation), output: output, targetSize: targetSize)
     }
 
+    /// A network whose hidden layers use `hiddenUnit` (an activation, parametric ReLU or maxout).
     public init(inputSize: Int, hiddenSizes: [Int], hiddenUnit: HiddenUnit, output: OutputUnit, targetSize: Int) {
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes

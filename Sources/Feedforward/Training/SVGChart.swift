@@ -8,34 +8,54 @@ import Foundation
 /// try chart.render().write(to: url, atomically: true, encoding: .utf8)
 /// ```
 public struct SVGChart: Sendable {
-    public enum Style: Sendable { case line, points }
+    /// How a series is drawn.
+    public enum Style: Sendable {
+        /// Points joined by straight lines.
+        case line
+        /// Unjoined dots.
+        case points
+    }
 
+    /// One named set of points with its style.
     public struct Series: Sendable {
+        /// The name shown in the legend.
         public var name: String
+        /// The horizontal coordinates.
         public var x: [Double]
+        /// The vertical coordinates, one per `x`.
         public var y: [Double]
+        /// How the series is drawn.
         public var style: Style
     }
 
+    /// The title above the plot.
     public var title: String
+    /// The label of the horizontal axis.
     public var xLabel: String
+    /// The label of the vertical axis.
     public var yLabel: String
+    /// The series, drawn in order with the palette's colours.
     public var series: [Series] = []
+    /// The width of the image in SVG units.
     public var width = 640.0
+    /// The height of the image in SVG units.
     public var height = 420.0
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
+    /// An empty chart with a title and axis labels.
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
     }
 
+    /// Adds a series drawn as a line.
     public mutating func addLine(_ name: String, x: [Double], y: [Double]) {
         series.append(Series(name: name, x: x, y: y, style: .line))
     }
 
+    /// Adds a series drawn as dots.
     public mutating func addPoints(_ name: String, x: [Double], y: [Double]) {
         series.append(Series(name: name, x: x, y: y, style: .points))
     }

@@ -36,10 +36,12 @@ public struct SupervisedDataset: Sendable {
     var storage: Storage
     /// The number of features per example.
     public let featureCount: Int
+    /// The target of each example: class labels or real values.
     public var targets: SupervisedTargets
     /// Names of the classes, when the targets are classes.
     public var classNames: [String]
 
+    /// A dataset of `features`, `[count, featureCount]`, and one target per row.
     public init(features: Tensor<Float>, targets: SupervisedTargets, classNames: [String] = []) {
         precondition(features.rank == 2 && features.shape[0] == targets.count,
             "SupervisedDataset: features \(features.shape) for \(targets.count) targets")

@@ -2,6 +2,7 @@ import Foundation
 
 /// The optimizers a training session can use.
 public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
+    /// ``SGD`` without momentum, with momentum 0.9, with Nesterov momentum 0.9; ``RMSProp``; ``Adam``; AdamW.
     case sgd, momentum, nesterov, rmsprop, adam, adamw
 
     /// A fresh optimizer of this kind.
@@ -19,15 +20,21 @@ public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
 
 /// How a network is trained.
 public struct TrainingOptions: Sendable, Equatable, Codable {
+    /// The number of passes over the training data.
     public var epochs = 10
+    /// The number of examples per optimizer step.
     public var batchSize = 128
+    /// The optimizer.
     public var optimizer = OptimizerChoice.momentum
+    /// The learning rate the schedule starts from.
     public var learningRate = 0.05
+    /// The learning rate at each step.
     public var schedule = LearningRateSchedule.constant
     /// The strength λ of the L2 penalty λΣw² on weights (not biases).
     public var weightDecay = 0.0
     /// Gradients are scaled to at most this global norm, when set.
     public var gradientClipNorm: Double?
+    /// The seed of initialisation, shuffling, dropout and the validation split.
     public var seed: UInt64 = 0
     /// Training stops when the validation loss has not improved for this many epochs, when set.
     public var earlyStoppingPatience: Int?
@@ -38,6 +45,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// (PyTorch's `drop_last`).
     public var dropsLastPartialBatch = false
 
+    /// The defaults: 10 epochs of batches of 128, SGD with momentum 0.9 at 0.05.
     public init() {}
 
     /// Decodes options, taking the defaults for keys that checkpoints written before they existed lack.
@@ -60,23 +68,37 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
 
 /// The figures of one epoch, as written to the JSON Lines log.
 public struct EpochRecord: Sendable, Equatable, Codable {
+    /// The epoch, from 1.
     public var epoch: Int
+    /// The mean of the batch losses over the epoch, in training mode.
     public var trainLoss: Double
+    /// Loss and metrics on the training data after the epoch, when asked for.
     public var train: EvaluationResult?
+    /// Loss and metrics on the validation data after the epoch, when there is some.
     public var validation: EvaluationResult?
+    /// The learning rate of the epoch's last step.
     public var learningRate: Double
+    /// The wall-clock time of the epoch's updates.
     public var seconds: Double
+    /// Training examples per second over the epoch.
     public var samplesPerSecond: Double
 }
 
 /// Progress within an epoch, reported after each minibatch.
 public struct BatchProgress: Sendable {
+    /// The epoch being run, from 1.
     public var epoch: Int
+    /// The number of epochs planned.
     public var epochs: Int
+    /// The minibatch just done, from 1.
     public var batch: Int
+    /// The number of minibatches in the epoch.
     public var batches: Int
+    /// The mean loss of the epoch's batches so far.
     public var loss: Double
+    /// Examples per second so far in the epoch.
     public var samplesPerSecond: Double
+    /// Seconds since the epoch started.
     public var elapsedSeconds: Double
 }
 
@@ -110,15 +132,21 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 /// A network being trained, with everything needed to continue exactly where it stopped: parameters,
 /// optimizer state, epoch, step and random generator state.
 public struct TrainingSession: Sendable {
+    /// The network's description, from which it is rebuilt when loaded.
     public var specification: NetworkSpecification
+    /// How the network is trained.
     public var options: TrainingOptions
+    /// The network.
     public var model: Sequential<Float>
+    /// The optimizer and its state.
     public var optimizer: any Optimizer<Float>
+    /// The randomness of shuffling and dropout, advanced as training goes.
     public var generator: SeededRandomNumberGenerator
     /// Completed epochs.
     public var epoch = 0
     /// Completed optimizer steps.
     public var step = 0
+    /// The record of every completed epoch.
     public var history: [EpochRecord] = []
     /// Feature standardisation fitted on the training split, applied to every input.
     public var standardizer: Standardizer?
