@@ -138,6 +138,7 @@ struct Train: ParsableCommand {
                 printError("Training \(describe(session)) on \(source): \(splits.training.count) training, \(splits.validation?.count ?? 0) validation, \(splits.test.count) test examples")
             }
             let bar = ProgressBar(enabled: interactive)
+            let allreduceSecondsBefore = communicator.allreduceSeconds
             while !session.isFinished {
                 let train = {
                     try session.trainEpoch(
@@ -158,6 +159,7 @@ struct Train: ParsableCommand {
                 if let save { try session.save(to: URL(fileURLWithPath: save)) }
                 if let plot { try session.writePlots(to: URL(fileURLWithPath: plot)) }
             }
+            let allreduceSeconds = communicator.allreduceSeconds - allreduceSecondsBefore
             try session.checkParametersAgree()
             guard isRoot else { return }
             if let save { try session.save(to: URL(fileURLWithPath: save)) }
@@ -170,13 +172,13 @@ struct Train: ParsableCommand {
             if communicator.size > 1 {
                 print(String(
                     format: "distributed: %d ranks, parameters identical on all; rank 0 spent %.2f s of %.2f s training in allreduce",
-                    communicator.size, communicator.allreduceSeconds, trainSeconds))
+                    communicator.size, allreduceSeconds, trainSeconds))
             }
             if json {
                 var object: [String: Any] = [
                     "dataset": "\(source)", "epochs": session.epoch, "test_examples": test.count,
                     "samples_per_second": median, "train_seconds": trainSeconds,
-                    "ranks": communicator.size, "allreduce_seconds": communicator.allreduceSeconds,
+                    "ranks": communicator.size, "allreduce_seconds": allreduceSeconds,
                 ]
                 for (name, value) in test.figures { object["test_\(name)"] = value }
                 let encoded = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
