@@ -16,9 +16,11 @@ report() {
     python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read().strip().splitlines()[-1])
-share = r["allreduce_seconds"] / r["train_seconds"] if r["train_seconds"] else 0
-print(f"{sys.argv[1]:<34} {r[\"samples_per_second\"]:>9.0f} samples/s   {r[\"train_seconds\"]:6.2f} s training, "
-      f"allreduce {r[\"allreduce_seconds\"]:5.2f} s ({100 * share:4.1f}%)   test accuracy {r.get(\"test_accuracy\", 0):.4f}")
+rate, seconds, allreduce = r["samples_per_second"], r["train_seconds"], r["allreduce_seconds"]
+share = allreduce / seconds if seconds else 0
+accuracy = r.get("test_accuracy", 0)
+print(f"{sys.argv[1]:<28} {rate:>8.0f} samples/s  {seconds:6.2f} s training, allreduce {allreduce:5.2f} s ({100 * share:4.1f}%),"
+      f" test accuracy {accuracy:.4f}")
 ' "$1"
 }
 for round in $(seq "$rounds"); do

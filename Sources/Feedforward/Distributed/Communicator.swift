@@ -94,26 +94,63 @@ extension Communicator {
 
     /// Sums `weight · gradients` and `extras` over all ranks in one fused buffer (the extras after
     /// the gradients). With one rank, the gradients and extras stay exactly as they are.
+    ///
+    /// The buffer is filled and emptied with whole-tensor memory copies and scaled by a loop on the
+    /// concrete element type: element-wise generic code here, unspecialized behind the existential
+    /// communicator, made a step of the 784-256-256-10 MLP ten times slower.
     func allreduceSum<Scalar: TensorScalar>(
         _ gradients: inout ParameterGradients<Scalar>, weightedBy weight: Scalar, alongWith extras: inout [Scalar]
     ) {
-        guard size > 1 else { return }
-        var fused: [Scalar] = []
-        fused.reserveCapacity(gradients.tensors.reduce(extras.count) { $0 + $1.scalarCount })
-        for tensor in gradients.tensors {
-            tensor.withUnsafeBufferPointer { values in
-                for value in values { fused.append(value * weight) }
+        guard size > 1, !(gradients.tensors.isEmpty && extras.isEmpty) else { return }
+        let stride = MemoryLayout<Scalar>.stride
+        let gradientCount = gradients.tensors.reduce(0) { $0 + $1.scalarCount }
+        var fused = [Scalar](unsafeUninitializedCapacity: gradientCount + extras.count) { buffer, initialized in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            for tensor in gradients.tensors {
+                tensor.withUnsafeBufferPointer { values in
+                    guard let source = values.baseAddress else { return }
+                    (bytes.baseAddress! + offset).copyMemory(from: source, byteCount: values.count * stride)
+                }
+                offset += tensor.scalarCount * stride
             }
+            extras.withUnsafeBytes { extraBytes in
+                guard let source = extraBytes.baseAddress else { return }
+                (bytes.baseAddress! + offset).copyMemory(from: source, byteCount: extraBytes.count)
+            }
+            initialized = gradientCount + extras.count
+            if weight != 1 { Self.scale(bytes, count: gradientCount, as: Scalar.dataType, by: Double(weight)) }
         }
-        fused.append(contentsOf: extras)
         allreduceSum(&fused)
-        var offset = 0
-        let summed = gradients.tensors.map { tensor in
-            defer { offset += tensor.scalarCount }
-            return Tensor(shape: tensor.shape, fused[offset..<(offset + tensor.scalarCount)])
+        fused.withUnsafeBytes { bytes in
+            var offset = 0
+            let summed = gradients.tensors.map { tensor in
+                let count = tensor.scalarCount
+                let scalars = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    if let destination = buffer.baseAddress {
+                        UnsafeMutableRawPointer(destination).copyMemory(from: bytes.baseAddress! + offset, byteCount: count * stride)
+                    }
+                    initialized = count
+                }
+                offset += count * stride
+                return Tensor(shape: tensor.shape, scalars: scalars)
+            }
+            gradients = ParameterGradients(names: gradients.names, tensors: summed)
+            extras = Array(fused[gradientCount...])
         }
-        gradients = ParameterGradients(names: gradients.names, tensors: summed)
-        extras = Array(fused[offset...])
+    }
+
+    /// Multiplies the first `count` elements of `bytes`, of type `type`, by `factor` (rounded to that type).
+    private static func scale(_ bytes: UnsafeMutableRawBufferPointer, count: Int, as type: TensorDataType, by factor: Double) {
+        switch type {
+        case .float32:
+            let values = bytes.bindMemory(to: Float.self)
+            let factor = Float(factor)
+            for index in 0..<count { values[index] *= factor }
+        case .float64:
+            let values = bytes.bindMemory(to: Double.self)
+            for index in 0..<count { values[index] *= factor }
+        }
     }
 
     /// Copies rank `root`'s array into every rank's array; the lengths must already agree.
