@@ -113,25 +113,30 @@ extension TrainingSession {
         return flat
     }
 
-    /// The example count and position-weighted sums of features and targets.
+    /// The example count and position-weighted sums of the stored features (floats, or image bytes
+    /// without converting them) and of the targets.
     static func fingerprint(of dataset: SupervisedDataset) -> [Double] {
-        func sums(_ tensor: Tensor<Float>) -> [Double] {
-            tensor.withUnsafeBufferPointer { values in
-                var (plain, weighted) = (0.0, 0.0)
-                for (index, value) in values.enumerated() {
-                    plain += Double(value)
-                    weighted += Double(value) * Double(index % 1021 + 1)
-                }
-                return [plain, weighted]
+        func sums<Values: Collection>(_ values: Values) -> [Double] where Values.Element: BinaryFloatingPoint {
+            var (plain, weighted, position) = (0.0, 0.0, 0)
+            for value in values {
+                plain += Double(value)
+                weighted += Double(value) * Double(position % 1021 + 1)
+                position += 1
             }
+            return [plain, weighted]
+        }
+        let features: [Double]
+        switch dataset.storage {
+        case .floats(let tensor): features = tensor.withUnsafeBufferPointer { sums($0) }
+        case .bytes(let bytes): features = sums(bytes.lazy.map(Float.init))
         }
         let targets: [Double]
         switch dataset.targets {
         case .classes(let labels, let classCount):
-            targets = [Double(classCount), labels.enumerated().reduce(0.0) { $0 + Double($1.element) * Double($1.offset % 1021 + 1) }]
+            targets = [Double(classCount)] + sums(labels.lazy.map(Double.init))
         case .values(let values):
-            targets = sums(values)
+            targets = values.withUnsafeBufferPointer { sums($0) }
         }
-        return [Double(dataset.count)] + sums(dataset.features) + targets
+        return [Double(dataset.count)] + features + targets
     }
 }
