@@ -90,16 +90,30 @@ final class SimulatedRank: Communicator, @unchecked Sendable {
         #expect(values == [1, 2.5] && bytes == [7, 8] && communicator.isRoot && communicator.size == 1)
     }
 
-    /// The library named by FEEDFORWARD_MPI is the only one tried, so a missing one gives a clear
-    /// error (the variable is read once per process, when MPI is first loaded; nothing else in the
-    /// test process loads MPI).
-    @Test func openMPIWithoutTheLibraryThrowsAClearError() {
-        setenv("FEEDFORWARD_MPI", "/nonexistent/libmpi.so.40", 1)
-        #expect {
-            try OpenMPICommunicator()
-        } throws: { error in
-            "\(error)".contains("distributed training needs Open MPI: no Open MPI library found (tried /nonexistent/libmpi.so.40)")
+    /// With the MPI library hidden (FEEDFORWARD_MPI names the only library tried), `feedforward train`
+    /// trains as before and `--distributed` fails with a message that says what is missing. Run as a
+    /// child process: the variable is read once per process, and this one must not load MPI.
+    @Test func withMPIHiddenTrainingWorksAndDistributedFailsClearly() throws {
+        guard let executable = FeedforwardExecutable.url else { throw FeedforwardExecutable.NotBuilt() }
+        func run(_ extra: [String]) throws -> (status: Int32, error: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["FEEDFORWARD_MPI=/nonexistent/libmpi.so.40", executable.path,
+                                 "train", "--dataset", "xor", "--hidden", "2", "--epochs", "1", "--batch-size", "4"] + extra
+            let error = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = error
+            try process.run()
+            let data = error.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
-        #expect(OpenMPICommunicator.libraryVersion == nil)
+        let plain = try run([])
+        #expect(plain.status == 0, "stderr: \(plain.error)")
+        let distributed = try run(["--distributed"])
+        #expect(distributed.status != 0)
+        #expect(distributed.error.contains(
+            "distributed training needs Open MPI: no Open MPI library found (tried /nonexistent/libmpi.so.40)"),
+            "stderr: \(distributed.error)")
     }
 }
