@@ -11,6 +11,7 @@ struct Train: ParsableCommand {
               feedforward train --dataset xor --hidden 2 --epochs 500 --batch-size 4 --learning-rate 0.1
               feedforward train --dataset csv:data.csv --label-column price --regression --hidden 64
               feedforward train --epochs 2 --save run.ckpt && feedforward train --resume run.ckpt --epochs 4
+              mpirun -np 4 feedforward train --batch-size 256      # data-parallel on 4 ranks (Open MPI)
             """)
 
     @OptionGroup var data: DataOptions
@@ -77,6 +78,9 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Print the final metrics as one JSON object on the last line of standard output.")
     var json = false
+
+    @Flag(help: "Train data-parallel on the ranks of an Open MPI job (implied when started by mpirun); fails when Open MPI cannot be loaded.")
+    var distributed = false
 
     @Flag(help: "Check every operation's result for NaN and infinity, and name the first operation that produces one (slower).")
     var detectAnomalies = false
@@ -151,14 +155,16 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
+        try DistributedLaunch.reportingErrors(distributed: distributed) { communicator in
+            let isRoot = communicator.isRoot
             let configuration = try configuration()
-            try checkOutputPaths()
-            if let threads { ComputeEnvironment.threadCount = threads }
+            // Only rank 0 writes; the other ranks read the checkpoint through it.
+            if isRoot { try checkOutputPaths() }
+            if let threads = threads ?? DistributedLaunch.defaultThreads(for: communicator) { ComputeEnvironment.threadCount = threads }
             var session: TrainingSession
             let splits: DataSplits
             if let resume {
-                session = try TrainingSession.load(from: URL(fileURLWithPath: resume))
+                session = try TrainingSession.load(from: URL(fileURLWithPath: resume), over: communicator)
                 session.options.epochs = epochs
                 if let validationFraction, validationFraction != session.options.validationFraction {
                     throw ValidationError("--validation-fraction \(validationFraction) differs from the checkpoint's \(session.options.validationFraction); resuming keeps the split of the first run")
@@ -169,16 +175,19 @@ struct Train: ParsableCommand {
             } else {
                 splits = try DataSplits.load(try data.source(), validationFraction: heldOutFraction, seed: seed)
                 session = try makeSession(splits, configuration)
+                session.synchronize(over: communicator)
             }
+            try session.checkSameData(splits.training, named: "training")
             let source = try data.source()
-            let interactive = isatty(STDERR_FILENO) != 0
-            let logFile = try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) }
-            let events = try tensorboard.map { try TensorBoardWriter(directory: URL(fileURLWithPath: $0)) }
-            if !json || interactive {
+            let interactive = isRoot && isatty(STDERR_FILENO) != 0
+            let logFile = isRoot ? try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) } : nil
+            let events = isRoot ? try tensorboard.map { try TensorBoardWriter(directory: URL(fileURLWithPath: $0)) } : nil
+            if isRoot && (!json || interactive) {
                 printError("Training \(describe(session)) on \(source): \(splits.training.count) training, \(splits.validation?.count ?? 0) validation, \(splits.test.count) test examples")
             }
             let bar = ProgressBar(enabled: interactive)
             var savedEpoch: Int?
+            let allreduceSecondsBefore = communicator.allreduceSeconds
             while !session.isFinished {
                 let train = {
                     try session.trainEpoch(
@@ -192,6 +201,7 @@ struct Train: ParsableCommand {
                 } catch let anomaly as NumericalAnomaly {
                     throw AnomalyStop(epoch: epochNumber, anomaly: anomaly)
                 }
+                guard isRoot else { continue }
                 bar.finishLine()
                 printError(describe(record, epochs: session.options.epochs))
                 try logFile?.append(record)
@@ -205,6 +215,9 @@ struct Train: ParsableCommand {
                 }
                 if let plot { try session.writePlots(to: URL(fileURLWithPath: plot)) }
             }
+            let allreduceSeconds = communicator.allreduceSeconds - allreduceSecondsBefore
+            try session.checkParametersAgree()
+            guard isRoot else { return }
             // The last epoch's checkpoint is the final one; save here only when no epoch ran.
             if let save, savedEpoch != session.epoch { try session.save(to: URL(fileURLWithPath: save)) }
             let test = session.evaluate(on: splits.test)
@@ -214,10 +227,17 @@ struct Train: ParsableCommand {
             let median = throughput.isEmpty ? 0 : throughput[throughput.count / 2]
             print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
             try requireFinite(test.figures, split: "test")
+            let trainSeconds = session.history.map(\.seconds).reduce(0, +)
+            if communicator.size > 1 {
+                print(String(
+                    format: "distributed: %d ranks, parameters identical on all; rank 0 spent %.2f s of %.2f s training in allreduce",
+                    communicator.size, allreduceSeconds, trainSeconds))
+            }
             if json {
                 var object: [String: Any] = [
                     "dataset": "\(source)", "epochs": session.epoch, "test_examples": test.count,
-                    "samples_per_second": median, "train_seconds": session.history.map(\.seconds).reduce(0, +),
+                    "samples_per_second": median, "train_seconds": trainSeconds,
+                    "ranks": communicator.size, "allreduce_seconds": allreduceSeconds,
                 ]
                 for (name, value) in test.figures { object["test_\(name)"] = value }
                 let encoded = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

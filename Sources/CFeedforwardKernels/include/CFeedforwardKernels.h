@@ -93,6 +93,43 @@ ff_inflate_status ff_gunzip_prefix(const uint8_t *input, size_t input_size, uint
 /// The loaded zlib's version string, or NULL when zlib cannot be loaded.
 const char *ff_zlib_version(void);
 
+// ---------------------------------------------------------------------------
+// Run-time Open MPI (dlopen of libmpi.so.40, then libmpi.so). The environment variable
+// FEEDFORWARD_MPI names another library to load instead. Every call below except ff_mpi_load,
+// ff_mpi_load_message and ff_mpi_library_version needs a successful ff_mpi_initialize first.
+// Collectives run on MPI_COMM_WORLD; MPI errors are fatal (Open MPI's default handler aborts the job).
+// ---------------------------------------------------------------------------
+
+/// Result of loading the MPI library.
+typedef enum {
+    FF_MPI_LOADED = 0,
+    FF_MPI_NOT_FOUND = 1,       ///< no library could be opened
+    FF_MPI_NOT_OPEN_MPI = 2,    ///< the library is another MPI (its handles have another ABI)
+    FF_MPI_MISSING_SYMBOL = 3,  ///< the library lacks a function or handle this shim needs
+} ff_mpi_load_status;
+
+/// Loads the library once (thread-safe).
+ff_mpi_load_status ff_mpi_load(void);
+/// Why loading failed (a sentence naming the library), or NULL when it is loaded.
+const char *ff_mpi_load_message(void);
+/// MPI_Get_library_version's text, or NULL when no library is loaded.
+const char *ff_mpi_library_version(void);
+/// MPI_Init_thread (MPI_THREAD_SERIALIZED) unless MPI is already initialised; MPI_Finalize then runs
+/// at exit. Returns 0 on success, -1 when the library is not loaded, else MPI's error code.
+int ff_mpi_initialize(void);
+int ff_mpi_rank(void);
+int ff_mpi_size(void);
+/// In-place sums over all ranks (MPI_Allreduce with MPI_IN_PLACE and MPI_SUM); 0 on success.
+int ff_mpi_allreduce_sum_float(float *buffer, size_t count);
+int ff_mpi_allreduce_sum_double(double *buffer, size_t count);
+/// Copies root's bytes into every rank's buffer (MPI_Bcast); 0 on success.
+int ff_mpi_broadcast(void *buffer, size_t byte_count, int root);
+int ff_mpi_barrier(void);
+/// Ends every rank of the job with `code` (MPI_Abort); does not return.
+void ff_mpi_abort(int code) __attribute__((noreturn));
+/// Seconds this process has spent inside the allreduce calls above (waiting for other ranks included).
+double ff_mpi_allreduce_seconds(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,6 +150,9 @@ public struct TrainingSession: Sendable {
     public var history: [EpochRecord] = []
     /// Feature standardisation fitted on the training split, applied to every input.
     public var standardizer: Standardizer?
+    /// The processes training this network together (data-parallel: each takes its share of every
+    /// batch); a world of one process by default. See ``synchronize(over:from:)`` and ``load(from:over:)``.
+    public var communicator: any Communicator = SingleProcessCommunicator()
     var bestValidationLoss = Double.infinity
     var epochsWithoutImprovement = 0
 
@@ -226,13 +229,8 @@ public struct TrainingSession: Sendable {
         var seen = 0
         for (index, batch) in batches.enumerated() {
             optimizer.learningRate = options.schedule.learningRate(at: step, base: options.learningRate)
-            let features = training.features(at: batch)
-            let targets = Self.batchTargets(training.targets, batch)
-            var (value, gradients) = Self.lossAndGradients(
-                of: model, output: specification.output, weightDecay: Float(options.weightDecay),
-                features: features, targets: targets, generator: &generator)
+            var (lossValue, gradients) = batchLossAndGradients(batch, of: training)
             if let limit = options.gradientClipNorm { gradients.clipByGlobalNorm(Float(limit)) }
-            let lossValue = Double(value.scalar)
             guard lossValue.isFinite else {
                 throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step + 1, value: lossValue)
             }
