@@ -47,7 +47,8 @@ let gemmBackends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builti
 /// `gemm --serve`: measures one product per request, for benchmarks/compare_gemm.py to interleave
 /// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX [SAMPLES]`
 /// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s, the median of SAMPLES (default 9)
-/// samples of >= 50 ms, as NumPy's side takes them; the line `library` by the run-time BLAS library's name.
+/// samples of >= 50 ms, as NumPy's side takes them; the line `library` by the run-time BLAS library's name,
+/// the line `configuration` by ``ComputeConfiguration/summary`` (CPU, kernel, BLAS and core, route).
 func serveGEMMRates() {
     func answer(_ text: String) {
         print(text)
@@ -56,6 +57,10 @@ func serveGEMMRates() {
     while let line = readLine() {
         if line == "library" {
             answer(ComputeEnvironment.blasLibrary ?? "none")
+            continue
+        }
+        if line == "configuration" {
+            answer(ComputeEnvironment.configuration.summary)
             continue
         }
         let fields = line.split(separator: " ").map(String.init)
@@ -88,7 +93,7 @@ func gemmBenchmark(_ arguments: [String]) {
     let saved = ComputeEnvironment.threadCount
     var results: [String: [String: [String: Double]]] = [:]  // backend -> threads -> shape -> GFLOP/s
     if !asJSON {
-        print("BLAS: \(library ?? "none"), AVX2 kernel: \(ComputeEnvironment.isUsingAVX2); SGEMM GFLOP/s, median of 9")
+        print("SGEMM GFLOP/s, median of 9")
         var header = "shape".padding(toLength: 28, withPad: " ", startingAt: 0)
         for (name, _) in backends { for t in threadCounts { header += "\(name)-\(t)".leftPadded(11) } }
         print(header)
@@ -107,7 +112,7 @@ func gemmBenchmark(_ arguments: [String]) {
     }
     ComputeEnvironment.threadCount = saved
     if asJSON {
-        print(jsonString(["library": library ?? "none", "unit": "GFLOP/s", "avx2": ComputeEnvironment.isUsingAVX2,
+        print(jsonString(["library": library ?? "none", "unit": "GFLOP/s", "environment": benchmarkEnvironment(),
                           "results": results] as [String: Any]))
     }
 }
