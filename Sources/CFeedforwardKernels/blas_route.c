@@ -1,8 +1,12 @@
 // Whether the automatic backend uses the loaded BLAS at all: decided once, from what the library says
 // it is (OpenBLAS's core name) and the CPU's vector instructions, and where that does not settle it
 // from a calibration of a few milliseconds. A generic fallback core (Debian's OpenBLAS 0.3.21 runs
-// "Prescott" SSE3 kernels on CPUs it does not know) must never take products the built-in kernel does
-// faster. OPENBLAS_CORETYPE is never set here: older builds compute wrong results on some CPUs.
+// "Prescott" SSE3 kernels on CPUs it does not know) is never used on a CPU with AVX2 or wider, without
+// timing anything. Any other library is timed against the built-in kernel, even one whose core
+// matches the CPU: the built-in AVX2 and AVX-512 kernels run level with OpenBLAS's own on one thread
+// (see README), and training with BLAS beside the built-in kernel's threads ran slower than without
+// it on a shared Zen 4 machine, so BLAS must earn its place. OPENBLAS_CORETYPE is never set here:
+// older builds compute wrong results on some CPUs.
 #include "CFeedforwardKernels.h"
 #include "ff_internal.h"
 
@@ -48,7 +52,7 @@ ff_blas_core_class ff_blas_classify_core(const char *core, ff_kernel_variant cpu
 }
 
 int ff_blas_core_needs_calibration(ff_blas_core_class core_class) {
-    return core_class == FF_BLAS_CORE_NARROWER || core_class == FF_BLAS_CORE_UNKNOWN;
+    return core_class != FF_BLAS_CORE_GENERIC;
 }
 
 ff_blas_route_reason ff_blas_route_decide(int loaded, int disabled, int chosen_by_environment,
@@ -57,7 +61,6 @@ ff_blas_route_reason ff_blas_route_decide(int loaded, int disabled, int chosen_b
     if (!loaded) return FF_BLAS_ROUTE_NONE_LOADED;
     if (chosen_by_environment) return FF_BLAS_ROUTE_CHOSEN;
     if (core_class == FF_BLAS_CORE_GENERIC) return FF_BLAS_ROUTE_GENERIC_CORE;
-    if (core_class == FF_BLAS_CORE_MATCHES) return FF_BLAS_ROUTE_CORE_MATCHES;
     // Calibrated: BLAS must be clearly faster (a margin, so that a close race does not flip from run
     // to run and change the bits).
     return blas_rate >= FF_BLAS_CALIBRATION_MARGIN * builtin_rate ? FF_BLAS_ROUTE_CALIBRATED_FASTER
@@ -65,8 +68,7 @@ ff_blas_route_reason ff_blas_route_decide(int loaded, int disabled, int chosen_b
 }
 
 int ff_blas_route_uses_blas(ff_blas_route_reason reason) {
-    return reason == FF_BLAS_ROUTE_CHOSEN || reason == FF_BLAS_ROUTE_CORE_MATCHES
-        || reason == FF_BLAS_ROUTE_CALIBRATED_FASTER;
+    return reason == FF_BLAS_ROUTE_CHOSEN || reason == FF_BLAS_ROUTE_CALIBRATED_FASTER;
 }
 
 static pthread_once_t route_once = PTHREAD_ONCE_INIT;

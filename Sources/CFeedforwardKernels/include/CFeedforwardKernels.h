@@ -111,7 +111,8 @@ typedef enum {
 /// Classifies an OpenBLAS core name (openblas_get_corename; NULL or "" for other libraries) against the
 /// widest built-in kernel variant of a CPU. A pure function, for the route and its tests.
 ff_blas_core_class ff_blas_classify_core(const char *core, ff_kernel_variant cpu_widest);
-/// 1 when a core of this class is timed against the built-in kernel before the route trusts it.
+/// 1 when a library with a core of this class is timed against the built-in kernel (every class but
+/// the generic one, which is never used on a CPU with AVX2 or wider).
 int ff_blas_core_needs_calibration(ff_blas_core_class core_class);
 
 /// Why the automatic backend does or does not use the loaded BLAS.
@@ -119,14 +120,13 @@ typedef enum {
     FF_BLAS_ROUTE_NONE_LOADED = 0,       ///< no BLAS library found: built-in kernel only
     FF_BLAS_ROUTE_DISABLED = 1,          ///< FEEDFORWARD_BLAS=none: built-in kernel only
     FF_BLAS_ROUTE_CHOSEN = 2,            ///< FEEDFORWARD_BLAS named the library: used as chosen
-    FF_BLAS_ROUTE_CORE_MATCHES = 3,      ///< its kernels match the CPU: used
-    FF_BLAS_ROUTE_GENERIC_CORE = 4,      ///< a generic fallback core on a CPU with AVX2 or wider: not used
-    FF_BLAS_ROUTE_CALIBRATED_FASTER = 5, ///< timed at least FF_BLAS_CALIBRATION_MARGIN x the built-in kernel: used
-    FF_BLAS_ROUTE_CALIBRATED_SLOWER = 6, ///< timed below that: not used
+    FF_BLAS_ROUTE_GENERIC_CORE = 3,      ///< a generic fallback core on a CPU with AVX2 or wider: not used
+    FF_BLAS_ROUTE_CALIBRATED_FASTER = 4, ///< timed at least FF_BLAS_CALIBRATION_MARGIN x the built-in kernel: used
+    FF_BLAS_ROUTE_CALIBRATED_SLOWER = 5, ///< timed below that: not used
 } ff_blas_route_reason;
 
 /// How much faster than the built-in kernel a calibrated BLAS must run to be used.
-#define FF_BLAS_CALIBRATION_MARGIN 1.1
+#define FF_BLAS_CALIBRATION_MARGIN 1.15
 
 /// The route's decision from its inputs (rates in GFLOP/s, consulted only for classes that need
 /// calibration). A pure function, for the route and its tests.

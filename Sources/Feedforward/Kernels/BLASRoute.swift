@@ -64,16 +64,18 @@ public enum BLASCoreClass: Sendable, Hashable {
         self = BLASCoreClass(ff_blas_classify_core(core, cpu.cValue))
     }
 
-    /// Whether a core of this class is timed against the built-in kernel before the route trusts it.
+    /// Whether a library with a core of this class is timed against the built-in kernel: every class
+    /// but ``generic``, which is never used on a CPU with AVX2 or wider.
     public var needsCalibration: Bool {
         ff_blas_core_needs_calibration(cValue) != 0
     }
 }
 
 /// Whether the automatic backend (``MatrixMultiplyBackend/automatic``) sends products to the loaded
-/// BLAS at all, and why. Decided once per process, on first use: from the library's own description
-/// and the CPU, and where that does not settle it, from timing one 192 x 192 x 192 `Float` product on
-/// one thread on both (a few milliseconds). Within a route that uses BLAS, each product still goes to
+/// BLAS at all, and why. Decided once per process, on first use: a generic fallback core on a CPU with
+/// AVX2 or wider is never used; any other library is used only if one 192 x 192 x 192 `Float` product
+/// on one thread runs at least ``calibrationMargin`` times as fast on it as on the built-in kernel
+/// (timed on both, a few milliseconds). Within a route that uses BLAS, each product still goes to
 /// the built-in kernel where its shape runs faster there. `FEEDFORWARD_BLAS` overrides the decision.
 public struct BLASRoute: Sendable, Hashable {
     /// Why BLAS is or is not used.
@@ -84,8 +86,6 @@ public struct BLASRoute: Sendable, Hashable {
         case disabledByEnvironment
         /// `FEEDFORWARD_BLAS` named the library: used as chosen.
         case chosenByEnvironment
-        /// Its kernels match the CPU's widest vectors.
-        case coreMatchesCPU
         /// A generic fallback core on a CPU with AVX2 or wider: the built-in kernel is faster.
         case genericCore
         /// Timed faster than the built-in kernel by at least the margin.
@@ -97,7 +97,6 @@ public struct BLASRoute: Sendable, Hashable {
             switch value {
             case FF_BLAS_ROUTE_DISABLED: self = .disabledByEnvironment
             case FF_BLAS_ROUTE_CHOSEN: self = .chosenByEnvironment
-            case FF_BLAS_ROUTE_CORE_MATCHES: self = .coreMatchesCPU
             case FF_BLAS_ROUTE_GENERIC_CORE: self = .genericCore
             case FF_BLAS_ROUTE_CALIBRATED_FASTER: self = .calibratedFaster
             case FF_BLAS_ROUTE_CALIBRATED_SLOWER: self = .calibratedSlower
@@ -110,7 +109,6 @@ public struct BLASRoute: Sendable, Hashable {
             case .noneLoaded: return FF_BLAS_ROUTE_NONE_LOADED
             case .disabledByEnvironment: return FF_BLAS_ROUTE_DISABLED
             case .chosenByEnvironment: return FF_BLAS_ROUTE_CHOSEN
-            case .coreMatchesCPU: return FF_BLAS_ROUTE_CORE_MATCHES
             case .genericCore: return FF_BLAS_ROUTE_GENERIC_CORE
             case .calibratedFaster: return FF_BLAS_ROUTE_CALIBRATED_FASTER
             case .calibratedSlower: return FF_BLAS_ROUTE_CALIBRATED_SLOWER

@@ -48,13 +48,12 @@ public struct ComputeConfiguration: Sendable, Hashable, CustomStringConvertible 
         case .noneLoaded: return "built-in kernel only (no BLAS library found)"
         case .disabledByEnvironment: return "built-in kernel only (FEEDFORWARD_BLAS=none)"
         case .chosenByEnvironment: return "BLAS where the shape suits it (chosen by FEEDFORWARD_BLAS)"
-        case .coreMatchesCPU: return "BLAS where the shape suits it (\(core) matches this CPU's vectors)"
         case .genericCore:
             return "built-in kernel only (\(core) is a generic fallback on a CPU with "
                 + "\(KernelVariant.widestSupported.rawValue))"
         case .calibratedFaster: return "BLAS where the shape suits it (calibrated faster: \(rates))"
         case .calibratedSlower: return "built-in kernel only (calibrated: BLAS \(rates), under the "
-            + String(format: "%.1fx", BLASRoute.calibrationMargin) + " margin)"
+            + String(format: "%.2fx", BLASRoute.calibrationMargin) + " margin)"
         }
     }
 

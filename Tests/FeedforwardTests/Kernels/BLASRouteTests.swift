@@ -12,13 +12,14 @@ import Testing
         }
     }
 
-    @Test func coresForNarrowerVectorsAreCalibrated() {
+    @Test func everyCoreButTheGenericOneIsCalibrated() {
         #expect(BLASCoreClass(core: "Haswell", cpu: .avx512) == .narrower)
         #expect(BLASCoreClass(core: "Zen", cpu: .avx512) == .narrower)
         #expect(BLASCoreClass(core: "Sandybridge", cpu: .avx2) == .narrower)
-        #expect(BLASCoreClass(core: "Haswell", cpu: .avx512).needsCalibration)
+        #expect(BLASCoreClass.narrower.needsCalibration)
+        #expect(BLASCoreClass.matches.needsCalibration)
+        #expect(BLASCoreClass.unknown.needsCalibration)
         #expect(!BLASCoreClass.generic.needsCalibration)
-        #expect(!BLASCoreClass.matches.needsCalibration)
     }
 
     @Test func coresForTheCPUsVectorsMatch() {
@@ -45,15 +46,9 @@ import Testing
         #expect(!route.usesBLAS)
     }
 
-    @Test func matchingCoreIsUsedWithoutCalibration() {
-        let route = BLASRoute(isLoaded: true, coreClass: .matches)
-        #expect(route.reason == .coreMatchesCPU)
-        #expect(route.usesBLAS)
-    }
-
     @Test func calibrationUsesBLASOnlyWhenClearlyFaster() {
         let margin = BLASRoute.calibrationMargin
-        for coreClass in [BLASCoreClass.narrower, .unknown] {
+        for coreClass in [BLASCoreClass.matches, .narrower, .unknown] {
             let faster = BLASRoute(isLoaded: true, coreClass: coreClass,
                                    calibration: .init(blasRate: 100 * margin, builtinRate: 100))
             #expect(faster.reason == .calibratedFaster && faster.usesBLAS)
@@ -90,7 +85,7 @@ import Testing
             // The route's reason follows from the core's class on this CPU.
             let coreClass = BLASCoreClass(core: core, cpu: .widestSupported)
             #expect((configuration.route.reason == .genericCore) == (coreClass == .generic))
-            #expect((configuration.route.reason == .coreMatchesCPU) == (coreClass == .matches))
+            #expect((configuration.route.calibration != nil) == coreClass.needsCalibration)
         }
         #expect(configuration.description.contains("route: "))
     }
