@@ -10,7 +10,7 @@ struct Subcommand {
 }
 
 let subcommands: [String: Subcommand] = [
-    "gemm": Subcommand(summary: "SGEMM GFLOP/s, run-time BLAS vs built-in kernel, 1 and 2 threads [--json | --serve]",
+    "gemm": Subcommand(summary: "SGEMM GFLOP/s, run-time BLAS vs built-in kernel, 1 and 2 threads [--json | --serve | --variants]",
                        run: gemmBenchmark),
     "parallel": Subcommand(summary: "element-wise add/exp: 1 thread vs parallelChunks, to place its threshold [--json]",
                            run: parallelBenchmark),

@@ -75,9 +75,10 @@ public enum ComputeEnvironment {
     }
 
     /// Forces the built-in kernel's variant (`nil`: the automatic choice again). For tests and
-    /// benchmarks. Returns `false`, changing nothing, when the CPU cannot run it.
+    /// benchmarks; process-wide, like ``threadCount``. Returns `false`, changing nothing, when the CPU
+    /// cannot run it.
     @discardableResult
-    static func forceKernelVariant(_ variant: KernelVariant?) -> Bool {
+    public static func forceKernelVariant(_ variant: KernelVariant?) -> Bool {
         ff_force_kernel_variant(variant.map { Int32($0.cValue.rawValue) } ?? -1) != 0
     }
 }
