@@ -229,8 +229,8 @@ static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX2 + FMA micro-kernels. Compiled for those instructions by function attribute only, and called
-// only after the run-time CPU check.
+// AVX2 + FMA helpers (the narrow-product tiles and the register transposes of packing). Compiled for
+// those instructions by function attribute only, and called only after the run-time CPU check.
 // ---------------------------------------------------------------------------------------------
 
 #if FF_HAVE_X86_KERNELS
