@@ -61,6 +61,23 @@ class Server:
         self.proc.wait()
 
 
+def numpy_blas():
+    """NumPy's BLAS as threadpoolctl or NumPy's build configuration describes it (name, version, core)."""
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                return f"{pool.get('internal_api')} {pool.get('version')}, core {pool.get('architecture')}"
+    except ImportError:
+        pass
+    import numpy
+    try:
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # older NumPy without mode="dicts"
+        return "unknown BLAS"
+
+
 def main():
     args = sys.argv[1:]
     bench = os.path.join(HERE, "..", ".build", "release", "feedforward-bench")
@@ -72,6 +89,7 @@ def main():
     env.pop("OPENBLAS_L2_SIZE", None)
     feedforward = Server([bench, "gemm", "--serve"], env)
     library = feedforward.ask_line("library")
+    configuration = feedforward.ask_line("configuration")
     numpy_servers = {t: Server([sys.executable, os.path.join(HERE, "gemm_numpy.py"), "--serve"],
                                gemm_numpy.child_environment(t)) for t in (1, 2)}
     import numpy
@@ -111,9 +129,12 @@ def main():
     square = [(r["builtin"], r["blas"]) for r in rows if r["threads"] == 1 and r["shape"] == "square 512"][0]
     builtin_ratio = statistics.median(a / b for a, b in zip(rates[(1, 1, "builtin")], rates[(1, 1, "blas")]))
     if "--json" in args:
-        print(json.dumps({"feedforward_blas": library, "numpy": "numpy " + numpy.__version__, "rounds": rounds, "rows": rows,
+        print(json.dumps({"feedforward_blas": library, "feedforward_configuration": configuration,
+                          "numpy": "numpy " + numpy.__version__, "numpy_blas": numpy_blas(), "rounds": rounds, "rows": rows,
                           "builtin/blas square 512 1 thread": builtin_ratio}))
         return
+    print(f"# Feedforward: {configuration}")
+    print(f"# NumPy {numpy.__version__}: {numpy_blas()}")
     print(f"Feedforward BLAS: {library}   NumPy {numpy.__version__}; SGEMM GFLOP/s, medians of {rounds} interleaved rounds; "
           "ratios are medians of per-round ratios")
     print(f"{'thr':>3} {'shape':28s} {'numpy':>7} {'ff-blas':>8} {'ratio':>6} {'builtin':>8} {'ratio':>6} {'auto':>7} {'ratio':>6} {'best':>6}")

@@ -71,6 +71,9 @@ if args.json:
 name = f"{ref['lib']} {ref['version']}"
 print(f"Fashion-MNIST 784-256-256-10 ReLU, batch 128 drop_last, {args.opt}, float32, 2 threads, "
       f"{args.epochs} epochs (median of epochs 2..{args.epochs})")
+environment = ff.get("environment", {})
+print(f"# Feedforward: CPU {environment.get('cpu')}; kernel {environment.get('kernel_variant')} "
+      f"({environment.get('vector_bits')}-bit); BLAS {environment.get('blas')}; route: {environment.get('blas_route')}")
 print(f"Feedforward data: {ff['data']}" + ("; reference with OMP_WAIT_POLICY=PASSIVE" if args.omp_passive else ""))
 rows = [
     ("samples/s (median epoch)", ff["median_samples_per_s"], ref["median_samples_per_s"], "%.0f",

@@ -5,6 +5,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+/// x86-64 kernels (AVX2, AVX-512) are compiled by function attribute and chosen at run time.
+#define FF_HAVE_X86_KERNELS 1
+#else
+#define FF_HAVE_X86_KERNELS 0
+#endif
+
 // CBLAS constants (row-major order, transpose flags) as the CBLAS standard numbers them.
 enum { FF_CBLAS_ROW_MAJOR = 101, FF_CBLAS_NO_TRANS = 111, FF_CBLAS_TRANS = 112 };
 
@@ -30,5 +37,10 @@ int ff_blas_set_threads_locked(int threads);
 
 /// The count last set through ff_blas_set_threads (not a temporary lowering), or 0 when none was set.
 int ff_blas_configured_threads(void);
+
+/// Times one mid-size single-thread SGEMM on the loaded BLAS and on the built-in kernel (best of a
+/// few interleaved runs, by the calling thread's CPU time) and stores their rates in GFLOP/s. A few
+/// milliseconds; for the BLAS route.
+void ff_gemm_calibrate(double *blas_rate, double *builtin_rate);
 
 #endif

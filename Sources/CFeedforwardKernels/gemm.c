@@ -7,12 +7,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define FF_HAVE_X86_KERNELS 1
+#if FF_HAVE_X86_KERNELS
 #include <immintrin.h>
-#else
-#define FF_HAVE_X86_KERNELS 0
 #endif
 
 #define FF_MAX_THREADS 64
@@ -23,31 +21,11 @@
 // Settings: kernel choice and thread count.
 // ---------------------------------------------------------------------------------------------
 
-static int force_portable = 0;
 static int builtin_threads = 1;
 
-static int cpu_avx2_fma(void) {
-#if FF_HAVE_X86_KERNELS
-    static int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v;
-#else
-    return 0;
-#endif
-}
-
-static inline int ff_use_avx2(void) {
-    return !__atomic_load_n(&force_portable, __ATOMIC_RELAXED) && cpu_avx2_fma();
-}
-
-int ff_cpu_has_avx2_fma(void) { return ff_use_avx2(); }
-
-void ff_force_portable_kernel(int force) { __atomic_store_n(&force_portable, force ? 1 : 0, __ATOMIC_RELAXED); }
+/// Whether the AVX2 code (narrow path, register transposes) may run: the CPU has AVX2+FMA and the
+/// portable variant is not forced.
+static inline int ff_use_avx2(void) { return ff_kernel_variant_in_use() != FF_KERNEL_PORTABLE; }
 
 void ff_builtin_set_threads(int threads) {
     if (threads < 1) threads = 1;
@@ -61,9 +39,9 @@ int ff_builtin_threads(void) { return __atomic_load_n(&builtin_threads, __ATOMIC
 /// helper thread costs tens of microseconds, which only pays for products of about this size.
 #define FF_GEMM_PARALLEL_MIN_MNK (96LL * 96 * 96)
 
-/// How many threads the built-in kernel uses for an M x N x K product.
-static int ff_gemm_thread_count(int64_t M, int64_t N, int64_t K, int mr, int nr) {
-    int t = ff_builtin_threads();
+/// How many threads (at most `limit`) the built-in kernel uses for an M x N x K product.
+static int ff_gemm_thread_count(int limit, int64_t M, int64_t N, int64_t K, int mr, int nr) {
+    int t = limit;
     if (t <= 1) return 1;
     const double mnk = (double)M * (double)N * (double)K;
     if (mnk < (double)FF_GEMM_PARALLEL_MIN_MNK) return 1;
@@ -251,97 +229,12 @@ static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX2 + FMA micro-kernels. Compiled for those instructions by function attribute only, and called
-// only after the run-time CPU check.
+// AVX2 + FMA helpers (the narrow-product tiles and the register transposes of packing). Compiled for
+// those instructions by function attribute only, and called only after the run-time CPU check.
 // ---------------------------------------------------------------------------------------------
 
 #if FF_HAVE_X86_KERNELS
 #define FF_AVX2 __attribute__((target("avx2,fma")))
-
-/// 6 x 16 float tile: 12 accumulators of 8 lanes, 2 registers of B, 1 broadcast of A per k.
-FF_AVX2 static void kernel_avx2_f32(int64_t kc, const float *restrict a, const float *restrict b,
-                                    float *restrict c, int64_t ldc, float beta, int mr, int nr) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-#define FF_STEP_F32(off)                                                          \
-    do {                                                                          \
-        const __m256 b0 = _mm256_load_ps(b + 16 * (off));                         \
-        const __m256 b1 = _mm256_load_ps(b + 16 * (off) + 8);                     \
-        __m256 av = _mm256_broadcast_ss(a + 6 * (off) + 0);                       \
-        c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);   \
-        av = _mm256_broadcast_ss(a + 6 * (off) + 1);                              \
-        c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);   \
-        av = _mm256_broadcast_ss(a + 6 * (off) + 2);                              \
-        c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);   \
-        av = _mm256_broadcast_ss(a + 6 * (off) + 3);                              \
-        c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);   \
-        av = _mm256_broadcast_ss(a + 6 * (off) + 4);                              \
-        c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);   \
-        av = _mm256_broadcast_ss(a + 6 * (off) + 5);                              \
-        c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);   \
-    } while (0)
-    int64_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-        _mm_prefetch((const char *)(a + 48), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 128), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 144), _MM_HINT_T0);
-        FF_STEP_F32(0);
-        FF_STEP_F32(1);
-        FF_STEP_F32(2);
-        FF_STEP_F32(3);
-        a += 24;
-        b += 64;
-    }
-    for (; p < kc; p++) {
-        FF_STEP_F32(0);
-        a += 6;
-        b += 16;
-    }
-#undef FF_STEP_F32
-    if (mr == 6 && nr == 16) {
-        float *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc, *r4 = c + 4 * ldc, *r5 = c + 5 * ldc;
-        if (beta == 0.0f) {
-            _mm256_storeu_ps(r0, c00); _mm256_storeu_ps(r0 + 8, c01);
-            _mm256_storeu_ps(r1, c10); _mm256_storeu_ps(r1 + 8, c11);
-            _mm256_storeu_ps(r2, c20); _mm256_storeu_ps(r2 + 8, c21);
-            _mm256_storeu_ps(r3, c30); _mm256_storeu_ps(r3 + 8, c31);
-            _mm256_storeu_ps(r4, c40); _mm256_storeu_ps(r4 + 8, c41);
-            _mm256_storeu_ps(r5, c50); _mm256_storeu_ps(r5 + 8, c51);
-        } else {
-            const __m256 bv = _mm256_set1_ps(beta);
-#define FF_ST(r, v) _mm256_storeu_ps((r), _mm256_fmadd_ps(bv, _mm256_loadu_ps(r), (v)))
-            FF_ST(r0, c00); FF_ST(r0 + 8, c01);
-            FF_ST(r1, c10); FF_ST(r1 + 8, c11);
-            FF_ST(r2, c20); FF_ST(r2 + 8, c21);
-            FF_ST(r3, c30); FF_ST(r3 + 8, c31);
-            FF_ST(r4, c40); FF_ST(r4 + 8, c41);
-            FF_ST(r5, c50); FF_ST(r5 + 8, c51);
-#undef FF_ST
-        }
-        return;
-    }
-    float tmp[6 * 16] __attribute__((aligned(32)));
-    _mm256_store_ps(tmp + 0, c00); _mm256_store_ps(tmp + 8, c01);
-    _mm256_store_ps(tmp + 16, c10); _mm256_store_ps(tmp + 24, c11);
-    _mm256_store_ps(tmp + 32, c20); _mm256_store_ps(tmp + 40, c21);
-    _mm256_store_ps(tmp + 48, c30); _mm256_store_ps(tmp + 56, c31);
-    _mm256_store_ps(tmp + 64, c40); _mm256_store_ps(tmp + 72, c41);
-    _mm256_store_ps(tmp + 80, c50); _mm256_store_ps(tmp + 88, c51);
-    for (int i = 0; i < mr; i++) {
-        float *row = c + i * ldc;
-        const float *t = tmp + i * 16;
-        if (beta == 0.0f) {
-            for (int j = 0; j < nr; j++) row[j] = t[j];
-        } else {
-            for (int j = 0; j < nr; j++) row[j] = beta * row[j] + t[j];
-        }
-    }
-}
 
 /// The narrow-N tile: rows a[0..5] of A times columns b0, b1 of B, each stored as K contiguous floats
 /// (a column of B as a row of Bᵀ). 12 accumulators of 8 lanes along K, reduced once at the end; the
@@ -411,93 +304,8 @@ FF_AVX2 static void narrow_tn_tile_avx2_f32(int64_t K, const float *a, int64_t l
     }
 }
 
-/// 6 x 8 double tile: 12 accumulators of 4 lanes.
-FF_AVX2 static void kernel_avx2_f64(int64_t kc, const double *restrict a, const double *restrict b,
-                                    double *restrict c, int64_t ldc, double beta, int mr, int nr) {
-    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
-    __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
-    __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
-    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
-    __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
-    __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
-    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-#define FF_STEP_F64(off)                                                          \
-    do {                                                                          \
-        const __m256d b0 = _mm256_load_pd(b + 8 * (off));                         \
-        const __m256d b1 = _mm256_load_pd(b + 8 * (off) + 4);                     \
-        __m256d av = _mm256_broadcast_sd(a + 6 * (off) + 0);                      \
-        c00 = _mm256_fmadd_pd(av, b0, c00); c01 = _mm256_fmadd_pd(av, b1, c01);   \
-        av = _mm256_broadcast_sd(a + 6 * (off) + 1);                              \
-        c10 = _mm256_fmadd_pd(av, b0, c10); c11 = _mm256_fmadd_pd(av, b1, c11);   \
-        av = _mm256_broadcast_sd(a + 6 * (off) + 2);                              \
-        c20 = _mm256_fmadd_pd(av, b0, c20); c21 = _mm256_fmadd_pd(av, b1, c21);   \
-        av = _mm256_broadcast_sd(a + 6 * (off) + 3);                              \
-        c30 = _mm256_fmadd_pd(av, b0, c30); c31 = _mm256_fmadd_pd(av, b1, c31);   \
-        av = _mm256_broadcast_sd(a + 6 * (off) + 4);                              \
-        c40 = _mm256_fmadd_pd(av, b0, c40); c41 = _mm256_fmadd_pd(av, b1, c41);   \
-        av = _mm256_broadcast_sd(a + 6 * (off) + 5);                              \
-        c50 = _mm256_fmadd_pd(av, b0, c50); c51 = _mm256_fmadd_pd(av, b1, c51);   \
-    } while (0)
-    int64_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-        _mm_prefetch((const char *)(a + 48), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 64), _MM_HINT_T0);
-        FF_STEP_F64(0);
-        FF_STEP_F64(1);
-        FF_STEP_F64(2);
-        FF_STEP_F64(3);
-        a += 24;
-        b += 32;
-    }
-    for (; p < kc; p++) {
-        FF_STEP_F64(0);
-        a += 6;
-        b += 8;
-    }
-#undef FF_STEP_F64
-    if (mr == 6 && nr == 8) {
-        double *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc, *r4 = c + 4 * ldc, *r5 = c + 5 * ldc;
-        if (beta == 0.0) {
-            _mm256_storeu_pd(r0, c00); _mm256_storeu_pd(r0 + 4, c01);
-            _mm256_storeu_pd(r1, c10); _mm256_storeu_pd(r1 + 4, c11);
-            _mm256_storeu_pd(r2, c20); _mm256_storeu_pd(r2 + 4, c21);
-            _mm256_storeu_pd(r3, c30); _mm256_storeu_pd(r3 + 4, c31);
-            _mm256_storeu_pd(r4, c40); _mm256_storeu_pd(r4 + 4, c41);
-            _mm256_storeu_pd(r5, c50); _mm256_storeu_pd(r5 + 4, c51);
-        } else {
-            const __m256d bv = _mm256_set1_pd(beta);
-#define FF_ST(r, v) _mm256_storeu_pd((r), _mm256_fmadd_pd(bv, _mm256_loadu_pd(r), (v)))
-            FF_ST(r0, c00); FF_ST(r0 + 4, c01);
-            FF_ST(r1, c10); FF_ST(r1 + 4, c11);
-            FF_ST(r2, c20); FF_ST(r2 + 4, c21);
-            FF_ST(r3, c30); FF_ST(r3 + 4, c31);
-            FF_ST(r4, c40); FF_ST(r4 + 4, c41);
-            FF_ST(r5, c50); FF_ST(r5 + 4, c51);
-#undef FF_ST
-        }
-        return;
-    }
-    double tmp[6 * 8] __attribute__((aligned(32)));
-    _mm256_store_pd(tmp + 0, c00); _mm256_store_pd(tmp + 4, c01);
-    _mm256_store_pd(tmp + 8, c10); _mm256_store_pd(tmp + 12, c11);
-    _mm256_store_pd(tmp + 16, c20); _mm256_store_pd(tmp + 20, c21);
-    _mm256_store_pd(tmp + 24, c30); _mm256_store_pd(tmp + 28, c31);
-    _mm256_store_pd(tmp + 32, c40); _mm256_store_pd(tmp + 36, c41);
-    _mm256_store_pd(tmp + 40, c50); _mm256_store_pd(tmp + 44, c51);
-    for (int i = 0; i < mr; i++) {
-        double *row = c + i * ldc;
-        const double *t = tmp + i * 8;
-        if (beta == 0.0) {
-            for (int j = 0; j < nr; j++) row[j] = t[j];
-        } else {
-            for (int j = 0; j < nr; j++) row[j] = beta * row[j] + t[j];
-        }
-    }
-}
-
-/// Packing op(B) = Bᵀ: dst[p * 16 + j] = src[j * lds + p] for an 8 x 8 block, transposed in registers
-/// (the scalar copy stores one value per instruction and took ~20% of a dY·Wᵀ product).
-FF_AVX2 static void transpose_block_avx_f32(const float *src, int64_t lds, float *dst) {
+/// Packing op(B) = Bᵀ: dst[p * ldd + j] = src[j * lds + p] for an 8 x 8 block, transposed in registers.
+FF_AVX2 static void transpose_block_avx_f32(const float *src, int64_t lds, float *dst, int64_t ldd) {
     const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds);
     const __m256 r2 = _mm256_loadu_ps(src + 2 * lds), r3 = _mm256_loadu_ps(src + 3 * lds);
     const __m256 r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds);
@@ -512,71 +320,195 @@ FF_AVX2 static void transpose_block_avx_f32(const float *src, int64_t lds, float
     const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
     const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
     // Columns p and p + 4 sit in the low and high halves of s(p) (rows 0-3) and s(p+4) (rows 4-7).
-    _mm256_storeu_ps(dst + 0 * 16, _mm256_permute2f128_ps(s0, s4, 0x20));
-    _mm256_storeu_ps(dst + 1 * 16, _mm256_permute2f128_ps(s1, s5, 0x20));
-    _mm256_storeu_ps(dst + 2 * 16, _mm256_permute2f128_ps(s2, s6, 0x20));
-    _mm256_storeu_ps(dst + 3 * 16, _mm256_permute2f128_ps(s3, s7, 0x20));
-    _mm256_storeu_ps(dst + 4 * 16, _mm256_permute2f128_ps(s0, s4, 0x31));
-    _mm256_storeu_ps(dst + 5 * 16, _mm256_permute2f128_ps(s1, s5, 0x31));
-    _mm256_storeu_ps(dst + 6 * 16, _mm256_permute2f128_ps(s2, s6, 0x31));
-    _mm256_storeu_ps(dst + 7 * 16, _mm256_permute2f128_ps(s3, s7, 0x31));
+    _mm256_storeu_ps(dst + 0 * ldd, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(dst + 1 * ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
 }
 
-/// Packing op(B) = Bᵀ: dst[p * 8 + j] = src[j * lds + p] for a 4 x 4 block, transposed in registers.
-FF_AVX2 static void transpose_block_avx_f64(const double *src, int64_t lds, double *dst) {
+/// Packing op(B) = Bᵀ: dst[p * ldd + j] = src[j * lds + p] for a 4 x 4 block, transposed in registers.
+FF_AVX2 static void transpose_block_avx_f64(const double *src, int64_t lds, double *dst, int64_t ldd) {
     const __m256d r0 = _mm256_loadu_pd(src), r1 = _mm256_loadu_pd(src + lds);
     const __m256d r2 = _mm256_loadu_pd(src + 2 * lds), r3 = _mm256_loadu_pd(src + 3 * lds);
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-    _mm256_storeu_pd(dst + 0 * 8, _mm256_permute2f128_pd(t0, t2, 0x20));
-    _mm256_storeu_pd(dst + 1 * 8, _mm256_permute2f128_pd(t1, t3, 0x20));
-    _mm256_storeu_pd(dst + 2 * 8, _mm256_permute2f128_pd(t0, t2, 0x31));
-    _mm256_storeu_pd(dst + 3 * 8, _mm256_permute2f128_pd(t1, t3, 0x31));
+    _mm256_storeu_pd(dst + 0 * ldd, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd(dst + 1 * ldd, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd(dst + 2 * ldd, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd(dst + 3 * ldd, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Instantiations. Block sizes for a core with 32 KiB L1d and 512 KiB L2 (Zen 2, Haswell-class):
+// Instantiations: per element type, the type-level helpers, then one built-in GEMM per kernel variant.
+// AVX2 and portable tiles, for a core with 32 KiB L1d and 512 KiB L2 (Zen 2, Haswell-class):
 // KC x NR panel of B: 256 * 16 * 4 = 16 KiB (float), 256 * 8 * 8 = 16 KiB (double);
 // MC x KC block of A: 144 * 256 * 4 = 144 KiB (float), 72 * 256 * 8 = 144 KiB (double).
+// The AVX-512 tiles (12 x 32 float, 12 x 16 double: 24 accumulators of the 32 vector registers)
+// keep the same KC, so their sums are the AVX2 kernel's bit for bit; their B panel fills a 32 KiB L1d
+// and their A block (144 * 256 * 4 = 144 KiB float, 144 * 256 * 8 = 288 KiB double) an L2 of 1 MiB+.
 // ---------------------------------------------------------------------------------------------
 
+#define FF_AVX512 __attribute__((target("avx512f,avx2,fma")))
+
 #define FT float
-#define FN(x) x##_f32
+#define TN(x) x##_f32
+#define FF_TBLOCK 8
+#include "gemm_type_template.h"
+#define KC 256
+#define NC 2048
+// Portable and AVX2: 6 x 16 tile of 8-lane vectors.
+#define VL 8
 #define MR 6
 #define NR 16
-#ifndef FF_F32_MC
 #define MC 144
-#define KC 256
-#else
-#define MC FF_F32_MC
-#define KC FF_F32_KC
-#endif
-#define NC 2048
+#define FN(x) x##_f32_portable
+#define FF_TARGET
+#define FF_FUSED 0
+#define FF_TRANSPOSE 0
 #include "gemm_template.h"
-#undef FT
 #undef FN
+#undef FF_TARGET
+#undef FF_FUSED
+#undef FF_TRANSPOSE
+#if FF_HAVE_X86_KERNELS
+#define FF_FUSED 1
+#define FF_TRANSPOSE 1
+#define FN(x) x##_f32_avx2
+#define FF_TARGET FF_AVX2
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#undef VL
+#undef MR
+#undef NR
+#undef MC
+// AVX-512, and the same code compiled for AVX2: 12 x 32 tile of 16-lane vectors.
+#define VL 16
+#define MR 12
+#define NR 32
+#define MC 144
+#define FN(x) x##_f32_avx512
+#define FF_TARGET FF_AVX512
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#define FN(x) x##_f32_wide_avx2
+#define FF_TARGET FF_AVX2
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#undef FF_FUSED
+#undef FF_TRANSPOSE
+#endif
+#undef VL
 #undef MR
 #undef NR
 #undef MC
 #undef KC
 #undef NC
+#undef FT
+#undef TN
+#undef FF_TBLOCK
 
 #define FT double
-#define FN(x) x##_f64
+#define TN(x) x##_f64
+#define FF_TBLOCK 4
+#include "gemm_type_template.h"
+#define KC 256
+#define NC 2048
+// Portable and AVX2: 6 x 8 tile of 4-lane vectors.
+#define VL 4
 #define MR 6
 #define NR 8
 #define MC 72
-#define KC 256
-#define NC 2048
+#define FN(x) x##_f64_portable
+#define FF_TARGET
+#define FF_FUSED 0
+#define FF_TRANSPOSE 0
 #include "gemm_template.h"
-#undef FT
 #undef FN
+#undef FF_TARGET
+#undef FF_FUSED
+#undef FF_TRANSPOSE
+#if FF_HAVE_X86_KERNELS
+#define FF_FUSED 1
+#define FF_TRANSPOSE 1
+#define FN(x) x##_f64_avx2
+#define FF_TARGET FF_AVX2
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#undef VL
+#undef MR
+#undef NR
+#undef MC
+// AVX-512, and the same code compiled for AVX2: 12 x 16 tile of 8-lane vectors.
+#define VL 8
+#define MR 12
+#define NR 16
+#define MC 144
+#define FN(x) x##_f64_avx512
+#define FF_TARGET FF_AVX512
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#define FN(x) x##_f64_wide_avx2
+#define FF_TARGET FF_AVX2
+#include "gemm_template.h"
+#undef FN
+#undef FF_TARGET
+#undef FF_FUSED
+#undef FF_TRANSPOSE
+#endif
+#undef VL
 #undef MR
 #undef NR
 #undef MC
 #undef KC
 #undef NC
+#undef FT
+#undef TN
+#undef FF_TBLOCK
+
+/// The built-in GEMM of one element type: trivial cases, tiny products on the plain loop, the rest on
+/// the kernel variant in use, with at most `max_threads` threads.
+#if FF_HAVE_X86_KERNELS
+#define FF_VARIANT_CASES(S, ...)                                                                    \
+    case FF_KERNEL_AVX512: gemm_builtin_##S##_avx512(__VA_ARGS__); return;                          \
+    case FF_KERNEL_AVX2: gemm_builtin_##S##_avx2(__VA_ARGS__); return;                              \
+    case FF_KERNEL_WIDE_TILE_AVX2: gemm_builtin_##S##_wide_avx2(__VA_ARGS__); return;
+#else
+#define FF_VARIANT_CASES(S, ...)
+#endif
+#define FF_DEFINE_BUILTIN(S, FT)                                                                    \
+    static void gemm_builtin_##S(int max_threads, int transA, int transB, int64_t M, int64_t N,    \
+                                 int64_t K, FT alpha, const FT *A, int64_t lda, const FT *B,        \
+                                 int64_t ldb, FT beta, FT *C, int64_t ldc) {                       \
+        if (M <= 0 || N <= 0) return;                                                              \
+        if (K <= 0 || alpha == (FT)0) {                                                            \
+            scale_c_##S(M, N, beta, C, ldc);                                                       \
+            return;                                                                                \
+        }                                                                                          \
+        /* A tiny product (a 2-2-1 network's layers): packing would cost more than the arithmetic. */ \
+        if (M * N * K <= FF_TINY_GEMM_MACS) {                                                      \
+            gemm_naive_##S(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);          \
+            return;                                                                                \
+        }                                                                                          \
+        switch (ff_kernel_variant_in_use()) {                                                      \
+            FF_VARIANT_CASES(S, max_threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) \
+        case FF_KERNEL_PORTABLE: break;                                                            \
+        }                                                                                          \
+        gemm_builtin_##S##_portable(max_threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); \
+    }
+FF_DEFINE_BUILTIN(f32, float)
+FF_DEFINE_BUILTIN(f64, double)
+#undef FF_DEFINE_BUILTIN
+#undef FF_VARIANT_CASES
 
 // ---------------------------------------------------------------------------------------------
 // Narrow products (float, AVX2): C = alpha * op(A) * op(B) + beta * C with few columns. The packed
@@ -666,7 +598,7 @@ static void gemm_narrow_f32(int transA, int transB, int64_t M, int64_t N, int64_
     if (!transA && !transB) {
         float *packed = (float *)ff_pack_space((size_t)(N * K) * sizeof(float));
         if (!packed) {
-            gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            gemm_builtin_f32(ff_builtin_threads(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             return;
         }
         for (int64_t j = 0; j < N; j++)
@@ -675,7 +607,7 @@ static void gemm_narrow_f32(int transA, int transB, int64_t M, int64_t N, int64_
         ldbt = K;
     }
     const int64_t unit = transA ? 16 : 6;  // rows of C per tile
-    int threads = ff_gemm_thread_count(M, N, K, (int)unit, (int)N);
+    int threads = ff_gemm_thread_count(ff_builtin_threads(), M, N, K, (int)unit, (int)N);
     narrow_job jobs[FF_MAX_THREADS];
     const int64_t units = (M + unit - 1) / unit;
     for (int t = 0; t < threads; t++) {
@@ -732,6 +664,7 @@ static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, 
     if (backend == FF_GEMM_BUILTIN || K <= 0 || !ff_blas_load()) return ROUTE_BUILTIN;
     if (!blas_accepts(transA, transB, M, N, K, lda, ldb, ldc)) return ROUTE_BUILTIN;
     if (backend == FF_GEMM_BLAS) return ROUTE_BLAS;
+    if (!ff_blas_route_uses_blas(ff_blas_route())) return ROUTE_BUILTIN;
     if (ff_gemm_auto_prefers_builtin(M, N, K)) return ROUTE_BUILTIN;
     if (M < FF_AUTO_SMALL_DIM || N < FF_AUTO_SMALL_DIM) return ROUTE_BLAS_ONE_THREAD;
     return ROUTE_BLAS;
@@ -756,6 +689,56 @@ static gemm_route choose_route(ff_gemm_backend backend, int transA, int transB, 
         if (locked) pthread_mutex_unlock(&ff_blas_threads_lock);                                    \
     } while (0)
 
+/// Seconds of the calling thread's CPU time (it runs the single-thread products being timed, and
+/// unlike the wall clock this does not count time spent preempted by other processes).
+static double thread_seconds(void) {
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/// The calibration product: 192 x 192 x 192 (7 M multiply-adds, 0.1-0.7 ms on one core).
+#define FF_CALIBRATION_SIZE 192
+#define FF_CALIBRATION_RUNS 4
+
+void ff_gemm_calibrate(double *blas_rate, double *builtin_rate) {
+    *blas_rate = *builtin_rate = 0;
+    const int64_t n = FF_CALIBRATION_SIZE;
+    float *a = (float *)malloc((size_t)(3 * n * n) * sizeof(float));
+    if (!a || !ff_blas_load()) {
+        free(a);
+        return;
+    }
+    float *b = a + n * n, *c = b + n * n;
+    for (int64_t i = 0; i < n * n; i++) {
+        a[i] = (float)(i % 13) * 0.25f - 1.5f;
+        b[i] = (float)(i % 7) * 0.5f - 1.5f;
+    }
+    pthread_mutex_lock(&ff_blas_threads_lock);
+    const int previous = ff_blas_threads();
+    ff_blas_set_threads_locked(1);
+    double best_blas = 1e30, best_builtin = 1e30;
+    // Run 0 warms caches and packing space up and is not counted.
+    for (int run = 0; run <= FF_CALIBRATION_RUNS; run++) {
+        double t0 = thread_seconds();
+        ff_blas_sgemm_ptr(FF_CBLAS_ROW_MAJOR, FF_CBLAS_NO_TRANS, FF_CBLAS_NO_TRANS, (int)n, (int)n, (int)n, 1.0f,
+                          a, (int)n, b, (int)n, 0.0f, c, (int)n);
+        double t1 = thread_seconds();
+        gemm_builtin_f32(1, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t2 = thread_seconds();
+        if (run > 0) {
+            if (t1 - t0 < best_blas) best_blas = t1 - t0;
+            if (t2 - t1 < best_builtin) best_builtin = t2 - t1;
+        }
+    }
+    if (previous > 1) ff_blas_set_threads_locked(previous);
+    pthread_mutex_unlock(&ff_blas_threads_lock);
+    free(a);
+    const double flops = 2.0 * (double)(n * n * n);
+    *blas_rate = best_blas > 0 ? flops / best_blas * 1e-9 : 0;
+    *builtin_rate = best_builtin > 0 ? flops / best_builtin * 1e-9 : 0;
+}
+
 void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
@@ -768,7 +751,7 @@ void ff_sgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_
     gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
     if (backend == FF_GEMM_AUTO && auto_prefers_builtin_f32(transA, transB, M, N, K)) route = ROUTE_BUILTIN;
     if (route == ROUTE_BUILTIN)
-        gemm_builtin_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_builtin_f32(ff_builtin_threads(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         FF_CALL_BLAS(ff_blas_sgemm_ptr, route);
 }
@@ -778,7 +761,7 @@ void ff_dgemm(ff_gemm_backend backend, int transA, int transB, int64_t M, int64_
     if (M <= 0 || N <= 0) return;
     const gemm_route route = choose_route(backend, transA, transB, M, N, K, lda, ldb, ldc);
     if (route == ROUTE_BUILTIN)
-        gemm_builtin_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_builtin_f64(ff_builtin_threads(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         FF_CALL_BLAS(ff_blas_dgemm_ptr, route);
 }

@@ -1,51 +1,97 @@
-// Type-generic part of the built-in GEMM, included by gemm.c once per element type with
-//   FT    the element type (float / double)
-//   FN(x) the name of x for that type (e.g. x##_f32)
-//   MR, NR         the register block (micro-tile) of the micro-kernels
+// The built-in GEMM for one element type and one kernel variant, included by gemm.c once per pair with
+//   FT    the element type (float / double); TN(x) the per-type name of x (x##_f32), as for
+//         gemm_type_template.h, whose functions this file uses
+//   FN(x) the name of x for this type and variant (e.g. x##_f32_avx512)
+//   VL    lanes of the vector type the micro-kernel computes with (its width: VL * sizeof(FT) bytes)
+//   MR, NR         the register block (micro-tile): MR rows by NR columns, NR a multiple of VL
 //   MC, KC, NC     the cache blocks: an MC x KC block of A stays in L2, a KC x NR panel of B in L1,
-//                  a KC x NC block of B in L3.
-//   FN(transpose_block_avx) on x86: copies an NR/2 x NR/2 block of B transposed into a packed panel
-//                  (dst[p * NR + j] = src[j * lds + p]) in AVX registers.
+//                  a KC x NC block of B in L3
+//   FF_TARGET      the function attribute compiling this variant for its instructions (or nothing)
+//   FF_FUSED       1: multiply-adds are fused (one rounding), 0: a multiply, then an add
+//   FF_TRANSPOSE   1: pack_b may use TN(transpose_block_avx) (an AVX register transpose, a pure copy)
+// The micro-kernel is written once with clang/GCC vector types: the same source gives the AVX-512
+// kernel (64-byte vectors, AVX-512F target), the AVX2 one (32-byte vectors, AVX2+FMA) and the portable
+// one (32-byte vectors, baseline target), and the wide tile compiled for AVX2 runs the AVX-512 kernel's
+// exact logic on machines without AVX-512.
 // Packed layouts: A block = consecutive MR-row panels, each stored k-major (MR values per k);
 // B block = consecutive NR-column panels, each stored k-major (NR values per k). Edge panels are
-// zero-padded, so the micro-kernels always run full MR x NR tiles and only the store is masked.
+// zero-padded, so the micro-kernel always runs full MR x NR tiles and only the store is partial.
+// Every element of C is the sum over k in increasing order within each KC block, added to C block by
+// block, whatever the tile: variants with the same KC and fused multiply-adds give the same bits.
 
-typedef void (*FN(kernel_fn))(int64_t kc, const FT *a, const FT *b, FT *c, int64_t ldc, FT beta,
-                             int mr, int nr);
+typedef FT FN(vec) __attribute__((ext_vector_type(VL)));
 
-/// C[mr x nr] = acc (beta == 0, C's old value ignored even if NaN) or beta * C + acc.
-static inline void FN(store_tile)(const FT *acc, FT *c, int64_t ldc, FT beta, int mr, int nr) {
-    if (beta == (FT)0) {
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) c[i * ldc + j] = acc[i * NR + j];
-    } else if (beta == (FT)1) {
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) c[i * ldc + j] += acc[i * NR + j];
-    } else {
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) c[i * ldc + j] = beta * c[i * ldc + j] + acc[i * NR + j];
+#if FF_FUSED
+#define FF_MADD(x, y, z) __builtin_elementwise_fma((x), (y), (z))
+#else
+#define FF_MADD(x, y, z) ((x) * (y) + (z))
+#endif
+
+/// C[mr x nr] = acc (beta == 0, C's old value ignored even if NaN) or beta * C + acc, rounded as the
+/// micro-kernel's full-tile store rounds it.
+FF_TARGET static inline void FN(store_tile)(const FT *acc, FT *c, int64_t ldc, FT beta, int mr, int nr) {
+    for (int i = 0; i < mr; i++) {
+        FT *row = c + i * ldc;
+        const FT *t = acc + i * NR;
+        if (beta == (FT)0) {
+            for (int j = 0; j < nr; j++) row[j] = t[j];
+        } else {
+            for (int j = 0; j < nr; j++) row[j] = FF_MADD(beta, row[j], t[j]);
+        }
     }
 }
 
-/// The portable micro-kernel: plain C the compiler may vectorize for whatever the baseline target is.
-static void FN(kernel_portable)(int64_t kc, const FT *restrict a, const FT *restrict b, FT *restrict c,
-                                int64_t ldc, FT beta, int mr, int nr) {
-    FT acc[MR * NR];
-    for (int i = 0; i < MR * NR; i++) acc[i] = 0;
+/// The micro-kernel: C[mr x nr] = beta * C + (MR-row panel of A) · (NR-column panel of B), over kc
+/// steps; MR x NR / VL vector accumulators, NR / VL vector loads of B and MR broadcasts of A per step.
+FF_TARGET static void FN(kernel)(int64_t kc, const FT *restrict a, const FT *restrict b, FT *restrict c,
+                                 int64_t ldc, FT beta, int mr, int nr) {
+    enum { NV = NR / VL };
+    FN(vec) acc[MR][NV];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) acc[i][v] = (FN(vec))0;
+    for (int i = 0; i < mr; i++) __builtin_prefetch(c + i * ldc, 0, 3);
+#pragma clang loop unroll_count(4)
     for (int64_t p = 0; p < kc; p++) {
+        FN(vec) bv[NV];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) __builtin_memcpy(&bv[v], b + v * VL, sizeof bv[v]);
+#pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++) {
-            const FT ai = a[i];
-            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[j];
+            const FN(vec) av = (FN(vec))a[i];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < NV; v++) acc[i][v] = FF_MADD(av, bv[v], acc[i][v]);
         }
         a += MR;
         b += NR;
     }
-    FN(store_tile)(acc, c, ldc, beta, mr, nr);
+    if (mr == MR && nr == NR) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < MR; i++) {
+#pragma clang loop unroll(full)
+            for (int v = 0; v < NV; v++) {
+                FT *dst = c + i * ldc + v * VL;
+                FN(vec) out = acc[i][v];
+                if (beta != (FT)0) {
+                    FN(vec) old;
+                    __builtin_memcpy(&old, dst, sizeof old);
+                    out = FF_MADD((FN(vec))beta, old, out);
+                }
+                __builtin_memcpy(dst, &out, sizeof out);
+            }
+        }
+        return;
+    }
+    FT tmp[MR * NR] __attribute__((aligned(64)));
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) __builtin_memcpy(tmp + i * NR + v * VL, &acc[i][v], sizeof acc[i][v]);
+    FN(store_tile)(tmp, c, ldc, beta, mr, nr);
 }
 
 /// Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A), scaled by alpha, into MR-row panels.
-static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
-                       int64_t kc, FT alpha, FT *restrict dst) {
+FF_TARGET static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
+                                 int64_t kc, FT alpha, FT *restrict dst) {
     for (int64_t ir = 0; ir < mc; ir += MR) {
         const int mr = (int)(mc - ir < MR ? mc - ir : MR);
         if (!transA && mr == MR) {
@@ -58,11 +104,7 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
             // A partial panel: read each row contiguously, pad with zeros.
             for (int i = 0; i < mr; i++) {
                 const FT *src = A + (i0 + ir + i) * lda + p0;
-                if (alpha == (FT)1) {
-                    for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = src[p];
-                } else {
-                    for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
-                }
+                for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
             }
             for (int i = mr; i < MR; i++)
                 for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = 0;
@@ -86,21 +128,9 @@ static void FN(pack_a)(int transA, const FT *A, int64_t lda, int64_t i0, int64_t
     }
 }
 
-typedef void (*FN(transpose_fn))(const FT *src, int64_t lds, FT *dst);
-
-/// The register transpose pack_b uses for op(B) = Bᵀ on this CPU, or NULL for the scalar copy.
-/// A pure copy either way, so the choice never changes a result's bits.
-static FN(transpose_fn) FN(transpose_block)(void) {
-#if FF_HAVE_X86_KERNELS
-    if (ff_use_avx2()) return FN(transpose_block_avx);
-#endif
-    return NULL;
-}
-
 /// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels.
-static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
-                       int64_t nc, FT *restrict dst) {
-    const FN(transpose_fn) transpose = transB ? FN(transpose_block)() : NULL;
+FF_TARGET static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+                                 int64_t nc, FT *restrict dst) {
     for (int64_t jr = 0; jr < nc; jr += NR) {
         const int nr = (int)(nc - jr < NR ? nc - jr : NR);
         if (!transB) {
@@ -120,16 +150,19 @@ static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t
                     for (; j < NR; j++) d[j] = 0;
                 }
             }
-        } else if (nr == NR && transpose) {
-            // op(B)[p][j] = B[j * ldb + p]: square blocks of NR/2 rows by NR/2 values, transposed.
+#if FF_TRANSPOSE
+        } else if (nr == NR) {
+            // op(B)[p][j] = B[j * ldb + p]: square blocks of FF_TBLOCK rows by FF_TBLOCK values, transposed
+            // in registers (the scalar copy stores one value per instruction and took ~20% of a dY·Wᵀ
+            // product).
+            enum { T = FF_TBLOCK };
             const FT *rows = B + (j0 + jr) * ldb + p0;
             int64_t p = 0;
-            for (; p + NR / 2 <= kc; p += NR / 2) {
-                transpose(rows + p, ldb, dst + p * NR);
-                transpose(rows + (NR / 2) * ldb + p, ldb, dst + p * NR + NR / 2);
-            }
+            for (; p + T <= kc; p += T)
+                for (int jb = 0; jb < NR; jb += T) TN(transpose_block_avx)(rows + jb * ldb + p, ldb, dst + p * NR + jb, NR);
             for (; p < kc; p++)
                 for (int j = 0; j < NR; j++) dst[p * NR + j] = rows[j * ldb + p];
+#endif
         } else {
             // op(B)[p][j] = B[j * ldb + p]: read each row of B contiguously.
             for (int j = 0; j < nr; j++) {
@@ -141,15 +174,6 @@ static void FN(pack_b)(int transB, const FT *B, int64_t ldb, int64_t p0, int64_t
         }
         dst += NR * kc;
     }
-}
-
-/// Splits `total` into the fewest blocks of at most `block`, of near-equal size rounded up to `unit`.
-static inline int64_t FN(balanced_block)(int64_t total, int64_t block, int64_t unit) {
-    if (total <= block) return total;
-    const int64_t nblocks = (total + block - 1) / block;
-    int64_t b = (total + nblocks - 1) / nblocks;
-    b = (b + unit - 1) / unit * unit;
-    return b < block ? b : block;
 }
 
 /// Bytes of packing space one thread needs for an M x N x K product.
@@ -166,11 +190,11 @@ static size_t FN(pack_bytes)(int64_t M, int64_t N, int64_t K) {
 }
 
 /// Single-threaded blocked GEMM (M, N, K > 0, alpha != 0) using the given packing space.
-static void FN(gemm_serial)(int transA, int transB, int64_t M, int64_t N, int64_t K, FT alpha,
-                            const FT *A, int64_t lda, const FT *B, int64_t ldb, FT beta, FT *C,
-                            int64_t ldc, void *space, FN(kernel_fn) kern) {
-    const int64_t kcb = FN(balanced_block)(K, KC, 1);
-    const int64_t mcb = FN(balanced_block)(M, MC, MR);
+FF_TARGET static void FN(gemm_serial)(int transA, int transB, int64_t M, int64_t N, int64_t K, FT alpha,
+                                      const FT *A, int64_t lda, const FT *B, int64_t ldb, FT beta, FT *C,
+                                      int64_t ldc, void *space) {
+    const int64_t kcb = TN(balanced_block)(K, KC, 1);
+    const int64_t mcb = TN(balanced_block)(M, MC, MR);
     int64_t mcap = (M + MR - 1) / MR * MR;
     if (mcap > MC) mcap = MC;
     const int64_t kcap = K < KC ? K : KC;
@@ -189,39 +213,13 @@ static void FN(gemm_serial)(int transA, int transB, int64_t M, int64_t N, int64_
                     const int nr = (int)(nc - jr < NR ? nc - jr : NR);
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         const int mr = (int)(mc - ir < MR ? mc - ir : MR);
-                        kern(kc, apack + ir * kc, bpack + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                             b_eff, mr, nr);
+                        FN(kernel)(kc, apack + ir * kc, bpack + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                                   b_eff, mr, nr);
                     }
                 }
             }
         }
     }
-}
-
-/// C = beta * C for an M x N block (beta == 0 writes zeros, whatever C held).
-static void FN(scale_c)(int64_t M, int64_t N, FT beta, FT *C, int64_t ldc) {
-    if (beta == (FT)1) return;
-    for (int64_t i = 0; i < M; i++) {
-        FT *row = C + i * ldc;
-        if (beta == (FT)0) {
-            for (int64_t j = 0; j < N; j++) row[j] = 0;
-        } else {
-            for (int64_t j = 0; j < N; j++) row[j] *= beta;
-        }
-    }
-}
-
-/// Unblocked fallback for when no packing space can be allocated.
-static void FN(gemm_naive)(int transA, int transB, int64_t M, int64_t N, int64_t K, FT alpha,
-                           const FT *A, int64_t lda, const FT *B, int64_t ldb, FT beta, FT *C,
-                           int64_t ldc) {
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            FT s = 0;
-            for (int64_t p = 0; p < K; p++)
-                s += (transA ? A[p * lda + i] : A[i * lda + p]) * (transB ? B[j * ldb + p] : B[p * ldb + j]);
-            C[i * ldc + j] = beta == (FT)0 ? alpha * s : beta * C[i * ldc + j] + alpha * s;
-        }
 }
 
 typedef struct {
@@ -232,45 +230,31 @@ typedef struct {
     FT *C;
     int64_t lda, ldb, ldc;
     void *space;
-    FN(kernel_fn) kern;
 } FN(gemm_job);
 
 static void *FN(gemm_job_run)(void *arg) {
     FN(gemm_job) *j = (FN(gemm_job) *)arg;
     FN(gemm_serial)(j->transA, j->transB, j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb,
-                    j->beta, j->C, j->ldc, j->space, j->kern);
+                    j->beta, j->C, j->ldc, j->space);
     return NULL;
 }
 
-/// The built-in GEMM: blocks, packs, and splits C over up to ff_builtin_threads() threads.
-static void FN(gemm_builtin)(int transA, int transB, int64_t M, int64_t N, int64_t K, FT alpha,
+/// The built-in GEMM (M, N, K > 0, alpha != 0, more than tiny): blocks, packs, and splits C over up to
+/// `max_threads` threads (fewer for small products).
+static void FN(gemm_builtin)(int max_threads, int transA, int transB, int64_t M, int64_t N, int64_t K, FT alpha,
                              const FT *A, int64_t lda, const FT *B, int64_t ldb, FT beta, FT *C,
                              int64_t ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == (FT)0) {
-        FN(scale_c)(M, N, beta, C, ldc);
-        return;
-    }
-    // A tiny product (a 2-2-1 network's layers): packing would cost more than the arithmetic.
-    if (M * N * K <= FF_TINY_GEMM_MACS) {
-        FN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-    FN(kernel_fn) kern = FN(kernel_portable);
-#if FF_HAVE_X86_KERNELS
-    if (ff_use_avx2()) kern = FN(kernel_avx2);
-#endif
-    int threads = ff_gemm_thread_count(M, N, K, MR, NR);
+    int threads = ff_gemm_thread_count(max_threads, M, N, K, MR, NR);
     // Split C into `threads` parts along N (in whole NR panels) when N is the wider side, else along M.
     const int splitN = N / NR >= threads && (N >= M || M / MR < threads);
     if (threads > 1 && !splitN && M / MR < threads) threads = 1;
     if (threads <= 1) {
         void *space = ff_pack_space(FN(pack_bytes)(M, N, K));
         if (!space) {
-            FN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            TN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             return;
         }
-        FN(gemm_serial)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, space, kern);
+        FN(gemm_serial)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, space);
         return;
     }
     FN(gemm_job) jobs[FF_MAX_THREADS];
@@ -284,7 +268,7 @@ static void FN(gemm_builtin)(int transA, int transB, int64_t M, int64_t N, int64
         if (hi > lim) hi = lim;
         FN(gemm_job) *j = &jobs[t];
         j->transA = transA; j->transB = transB; j->K = K; j->alpha = alpha; j->beta = beta;
-        j->lda = lda; j->ldb = ldb; j->ldc = ldc; j->kern = kern;
+        j->lda = lda; j->ldb = ldb; j->ldc = ldc;
         if (splitN) {
             j->M = M; j->N = hi - lo;
             j->A = A;
@@ -301,9 +285,11 @@ static void FN(gemm_builtin)(int transA, int transB, int64_t M, int64_t N, int64
     }
     char *space = (char *)ff_pack_space(per * (size_t)threads);
     if (!space) {
-        FN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        TN(gemm_naive)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     for (int t = 0; t < threads; t++) jobs[t].space = space + per * (size_t)t;
     ff_run_parallel(threads, FN(gemm_job_run), jobs, sizeof(FN(gemm_job)));
 }
+
+#undef FF_MADD

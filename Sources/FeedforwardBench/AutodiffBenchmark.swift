@@ -182,6 +182,7 @@ func runAutodiffBenchmark(chainLength: Int = 1000) -> [String: Any] {
         "op_untracked_us": untrackedOp * 1e6, "op_tracked_us": trackedOp * 1e6,
         "recording_overhead_us_per_op": (trackedOp - untrackedOp) * 1e6,
         "op_forward_and_backward_us": withBackward * 1e6, "chain_length": chainLength,
+        "environment": benchmarkEnvironment(),
     ]
 }
 

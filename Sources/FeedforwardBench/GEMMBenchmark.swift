@@ -47,7 +47,8 @@ let gemmBackends: [(String, MatrixMultiplyBackend)] = [("blas", .blas), ("builti
 /// `gemm --serve`: measures one product per request, for benchmarks/compare_gemm.py to interleave
 /// with NumPy's measurements of the same shape. Each stdin line `BACKEND THREADS SHAPE_INDEX [SAMPLES]`
 /// (SHAPE_INDEX into `gemmShapes`) is answered by one line of GFLOP/s, the median of SAMPLES (default 9)
-/// samples of >= 50 ms, as NumPy's side takes them; the line `library` by the run-time BLAS library's name.
+/// samples of >= 50 ms, as NumPy's side takes them; the line `library` by the run-time BLAS library's name,
+/// the line `configuration` by ``ComputeConfiguration/summary`` (CPU, kernel, BLAS and core, route).
 func serveGEMMRates() {
     func answer(_ text: String) {
         print(text)
@@ -56,6 +57,10 @@ func serveGEMMRates() {
     while let line = readLine() {
         if line == "library" {
             answer(ComputeEnvironment.blasLibrary ?? "none")
+            continue
+        }
+        if line == "configuration" {
+            answer(ComputeEnvironment.configuration.summary)
             continue
         }
         let fields = line.split(separator: " ").map(String.init)
@@ -72,6 +77,49 @@ func serveGEMMRates() {
     }
 }
 
+/// Seconds of the calling thread's CPU time: single-thread products timed by it are not charged for
+/// the time other processes hold the core, which on a shared machine dominates wall-clock figures.
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// `gemm --variants`: one thread, the run-time BLAS and every built-in kernel variant this CPU runs,
+/// each product timed by thread CPU time, interleaved over `rounds` rounds; prints the best rate of each.
+func gemmVariantsBenchmark(rounds: Int = 5) {
+    ComputeEnvironment.threadCount = 1
+    let variants = KernelVariant.allCases.filter { $0.isSupported && $0 != .avx512TileOnAVX2 }
+    print("SGEMM GFLOP/s on 1 thread by thread CPU time, best of \(rounds) interleaved rounds")
+    print("shape".padding(toLength: 28, withPad: " ", startingAt: 0) + "blas".leftPadded(9)
+          + variants.map { $0.rawValue.leftPadded(10) }.joined())
+    for shape in gemmShapes {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let lda = shape.transposeA ? m : k, ldb = shape.transposeB ? k : n
+        let a = (0..<(m * k)).map { Float($0 % 13) * 0.25 - 1.5 }, b = (0..<(k * n)).map { Float($0 % 7) * 0.5 - 1.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        let sides: [(MatrixMultiplyBackend, KernelVariant?)] = [(.blas, nil)] + variants.map { (.builtin, $0) }
+        var best = [Double](repeating: .infinity, count: sides.count)
+        for _ in 0..<rounds {
+            for (index, (backend, variant)) in sides.enumerated() {
+                ComputeEnvironment.forceKernelVariant(variant)
+                var calls = 0
+                let start = threadCPUSeconds()
+                repeat {
+                    matrixMultiply(backend, transposeA: shape.transposeA, transposeB: shape.transposeB, m: m, n: n, k: k,
+                                   a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: n)
+                    calls += 1
+                } while threadCPUSeconds() - start < 0.02
+                best[index] = min(best[index], (threadCPUSeconds() - start) / Double(calls))
+            }
+        }
+        ComputeEnvironment.forceKernelVariant(nil)
+        let rates = best.map { 2.0 * Double(m * n * k) / $0 / 1e9 }
+        print(shape.name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%9.1f", rates[0])
+              + rates.dropFirst().map { String(format: "%10.1f", $0) }.joined())
+    }
+}
+
 func gemmBenchmark(_ arguments: [String]) {
     let asJSON = arguments.contains("--json")
     // These make OpenBLAS pick a slower kernel on some machines; BLAS is loaded lazily, so unsetting
@@ -82,13 +130,17 @@ func gemmBenchmark(_ arguments: [String]) {
         serveGEMMRates()
         return
     }
+    if arguments.contains("--variants") {
+        gemmVariantsBenchmark()
+        return
+    }
     let threadCounts = [1, 2]
     let backends = gemmBackends
     let library = ComputeEnvironment.blasLibrary
     let saved = ComputeEnvironment.threadCount
     var results: [String: [String: [String: Double]]] = [:]  // backend -> threads -> shape -> GFLOP/s
     if !asJSON {
-        print("BLAS: \(library ?? "none"), AVX2 kernel: \(ComputeEnvironment.isUsingAVX2); SGEMM GFLOP/s, median of 9")
+        print("SGEMM GFLOP/s, median of 9")
         var header = "shape".padding(toLength: 28, withPad: " ", startingAt: 0)
         for (name, _) in backends { for t in threadCounts { header += "\(name)-\(t)".leftPadded(11) } }
         print(header)
@@ -107,7 +159,7 @@ func gemmBenchmark(_ arguments: [String]) {
     }
     ComputeEnvironment.threadCount = saved
     if asJSON {
-        print(jsonString(["library": library ?? "none", "unit": "GFLOP/s", "avx2": ComputeEnvironment.isUsingAVX2,
+        print(jsonString(["library": library ?? "none", "unit": "GFLOP/s", "environment": benchmarkEnvironment(),
                           "results": results] as [String: Any]))
     }
 }

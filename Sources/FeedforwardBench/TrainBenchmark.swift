@@ -200,6 +200,7 @@ func runTrainBenchmark(
         "median_samples_per_s": Double(steps * batchSize) / medianEpoch, "test_acc": run.testAccuracy,
         "final_train_loss": losses.last!, "rss_after_setup_mb": run.rssAfterSetup, "peak_rss_mb": peak,
         "n_epochs_in_median": steady.count, "blas": ComputeEnvironment.blasLibrary ?? "none",
+        "environment": benchmarkEnvironment(),
         "step_ms": stepSeconds * 1e3, "gemm_step_ms": gemmSeconds * 1e3,
         "gemm_gflops": products.flops / gemmSeconds / 1e9,
         "gemm_bound_samples_per_s": Double(batchSize) / gemmSeconds,

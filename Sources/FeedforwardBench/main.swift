@@ -10,7 +10,7 @@ struct Subcommand {
 }
 
 let subcommands: [String: Subcommand] = [
-    "gemm": Subcommand(summary: "SGEMM GFLOP/s, run-time BLAS vs built-in kernel, 1 and 2 threads [--json | --serve]",
+    "gemm": Subcommand(summary: "SGEMM GFLOP/s, run-time BLAS vs built-in kernel, 1 and 2 threads [--json | --serve | --variants]",
                        run: gemmBenchmark),
     "parallel": Subcommand(summary: "element-wise add/exp: 1 thread vs parallelChunks, to place its threshold [--json]",
                            run: parallelBenchmark),
@@ -34,7 +34,12 @@ let subcommands: [String: Subcommand] = [
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let name = arguments.first, let command = subcommands[name] {
-    command.run(Array(arguments.dropFirst()))
+    let options = arguments.dropFirst()
+    // Human-readable runs start with what they run on; JSON results carry it as fields.
+    if !options.contains(where: { ["--json", "--serve"].contains($0) || $0.hasPrefix("--profile") }) {
+        printBenchmarkHeader()
+    }
+    command.run(Array(options))
 } else {
     printUsage()
     if let name = arguments.first, !["-h", "--help", "help"].contains(name) {

@@ -169,12 +169,19 @@ struct Predict: ParsableCommand {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Describe a saved model: layers, shapes, parameter counts, training.")
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a saved model: layers, shapes, parameter counts, training.",
+        discussion: "Without a model: describe the compute setup (CPU, built-in kernel, BLAS library and core, "
+            + "whether matrix products use BLAS and why, threads).")
 
-    @Argument(help: "The model: a checkpoint of `feedforward train --save` or of the library's Trainer, or a parameter file.")
-    var model: String
+    @Argument(help: "The model: a checkpoint of `feedforward train --save` or of the library's Trainer, or a parameter file; omit it to describe the compute setup.")
+    var model: String?
 
     func run() throws {
+        guard let model else {
+            print(ComputeEnvironment.configuration)
+            return
+        }
         try reportingErrors {
             let session: TrainingSession
             switch try ModelFileContents.read(from: URL(fileURLWithPath: model)) {

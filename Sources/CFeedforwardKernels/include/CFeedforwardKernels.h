@@ -16,7 +16,7 @@ extern "C" {
 
 /// Which implementation runs a product.
 typedef enum {
-    FF_GEMM_AUTO = 0,     ///< the loaded BLAS if any, else the built-in kernel; products with a small
+    FF_GEMM_AUTO = 0,     ///< the loaded BLAS if the route uses it (ff_blas_route), else the built-in kernel; products with a small
                           ///< dimension run on one BLAS thread (M or N < 32) or the built-in kernel (K < 32,
                           ///< or float with N <= 16 (15 for Aᵀ·B) and K >= 64 on AVX2: the narrow path);
                           ///< float Aᵀ·B with no dimension under 32 runs on the built-in kernel
@@ -35,6 +35,36 @@ void ff_dgemm(ff_gemm_backend backend, int transA, int transB,
               double beta, double *C, int64_t ldc);
 
 // ---------------------------------------------------------------------------
+// Built-in kernel variants, chosen at run time from the CPU's vector instructions.
+// ---------------------------------------------------------------------------
+
+/// A variant of the built-in GEMM: one micro-kernel source, instantiated per target with its own tile
+/// (and packing to match). Numbered from narrowest to widest, except the test variant at the end.
+typedef enum {
+    FF_KERNEL_PORTABLE = 0,        ///< plain C vectors for the baseline target (6 x 16 float, 6 x 8 double tiles)
+    FF_KERNEL_AVX2 = 1,            ///< AVX2+FMA, 256-bit vectors, same tiles as portable
+    FF_KERNEL_AVX512 = 2,          ///< AVX-512F, 512-bit vectors (12 x 32 float, 12 x 16 double tiles)
+    FF_KERNEL_WIDE_TILE_AVX2 = 3,  ///< the AVX-512 tile and 512-bit vector code compiled for AVX2+FMA:
+                                   ///< never chosen automatically; lets an AVX2 machine test the wide tile
+} ff_kernel_variant;
+
+/// The widest variant this CPU runs (what the built-in kernel uses unless one is forced).
+ff_kernel_variant ff_cpu_widest_kernel_variant(void);
+/// 1 when this CPU can run `variant`.
+int ff_kernel_variant_supported(ff_kernel_variant variant);
+/// Forces `variant` (for tests and benchmarks), or with -1 restores the automatic choice. Returns 0, and
+/// changes nothing, when the CPU cannot run it.
+int ff_force_kernel_variant(int variant);
+/// The variant the built-in kernel runs now.
+ff_kernel_variant ff_kernel_variant_in_use(void);
+/// Width in bits of the vector instructions a variant is compiled for (0 for portable: the baseline's).
+int ff_kernel_variant_vector_bits(ff_kernel_variant variant);
+/// A short name of a variant ("portable", "avx2", "avx512", "avx512-tile-on-avx2").
+const char *ff_kernel_variant_name(ff_kernel_variant variant);
+/// The CPU's model name (brand string), or "unknown CPU".
+const char *ff_cpu_model_name(void);
+
+// ---------------------------------------------------------------------------
 // Run-time BLAS (dlopen). The environment variable FEEDFORWARD_BLAS names a
 // library path to load, or "none"/"off"/"0" to disable BLAS; unset, the usual
 // names are tried (libopenblas.so.0, libopenblas.so, libblas.so.3, ...).
@@ -50,6 +80,65 @@ int ff_blas_set_threads(int threads);
 /// set through ff_blas_set_threads, or 0 when unknown or when no BLAS is loaded.
 int ff_blas_threads(void);
 
+/// What the loaded library says it is: "OpenBLAS", "BLIS", "Accelerate" or "CBLAS" (unidentified);
+/// NULL when no BLAS is loaded.
+const char *ff_blas_vendor(void);
+/// The library's version where it reports one (OpenBLAS: from openblas_get_config), else ""; NULL
+/// when no BLAS is loaded.
+const char *ff_blas_version(void);
+/// OpenBLAS's build configuration (openblas_get_config), else ""; NULL when no BLAS is loaded.
+const char *ff_blas_config(void);
+/// OpenBLAS's kernel set for this CPU (openblas_get_corename, e.g. "Haswell", "Prescott"), else "";
+/// NULL when no BLAS is loaded.
+const char *ff_blas_core(void);
+/// 1 when FEEDFORWARD_BLAS named the loaded library.
+int ff_blas_chosen_by_environment(void);
+/// 1 when FEEDFORWARD_BLAS is "none", "off" or "0".
+int ff_blas_disabled_by_environment(void);
+
+// ---------------------------------------------------------------------------
+// The BLAS route: whether FF_GEMM_AUTO uses the loaded BLAS at all (decided once).
+// ---------------------------------------------------------------------------
+
+/// How a BLAS library's kernels compare with the CPU's widest vector instructions.
+typedef enum {
+    FF_BLAS_CORE_MATCHES = 0,   ///< kernels for this CPU's widest vectors (or wider)
+    FF_BLAS_CORE_NARROWER = 1,  ///< kernels for narrower vectors (e.g. Haswell's AVX2 on an AVX-512 CPU)
+    FF_BLAS_CORE_GENERIC = 2,   ///< a generic SSE fallback (e.g. Prescott) on a CPU with AVX2 or AVX-512
+    FF_BLAS_CORE_UNKNOWN = 3,   ///< not an OpenBLAS core this table knows, or not OpenBLAS
+} ff_blas_core_class;
+
+/// Classifies an OpenBLAS core name (openblas_get_corename; NULL or "" for other libraries) against the
+/// widest built-in kernel variant of a CPU. A pure function, for the route and its tests.
+ff_blas_core_class ff_blas_classify_core(const char *core, ff_kernel_variant cpu_widest);
+/// 1 when a library with a core of this class is timed against the built-in kernel (every class but
+/// the generic one, which is never used on a CPU with AVX2 or wider).
+int ff_blas_core_needs_calibration(ff_blas_core_class core_class);
+
+/// Why the automatic backend does or does not use the loaded BLAS.
+typedef enum {
+    FF_BLAS_ROUTE_NONE_LOADED = 0,       ///< no BLAS library found: built-in kernel only
+    FF_BLAS_ROUTE_DISABLED = 1,          ///< FEEDFORWARD_BLAS=none: built-in kernel only
+    FF_BLAS_ROUTE_CHOSEN = 2,            ///< FEEDFORWARD_BLAS named the library: used as chosen
+    FF_BLAS_ROUTE_GENERIC_CORE = 3,      ///< a generic fallback core on a CPU with AVX2 or wider: not used
+    FF_BLAS_ROUTE_CALIBRATED_FASTER = 4, ///< timed at least FF_BLAS_CALIBRATION_MARGIN x the built-in kernel: used
+    FF_BLAS_ROUTE_CALIBRATED_SLOWER = 5, ///< timed below that: not used
+} ff_blas_route_reason;
+
+/// How much faster than the built-in kernel a calibrated BLAS must run to be used.
+#define FF_BLAS_CALIBRATION_MARGIN 1.15
+
+/// The route's decision from its inputs (rates in GFLOP/s, consulted only for classes that need
+/// calibration). A pure function, for the route and its tests.
+ff_blas_route_reason ff_blas_route_decide(int loaded, int disabled, int chosen_by_environment,
+                                          ff_blas_core_class core_class, double blas_rate, double builtin_rate);
+/// 1 when the automatic backend uses BLAS under this decision.
+int ff_blas_route_uses_blas(ff_blas_route_reason reason);
+/// This process's decision: made on first call (loading BLAS and, where needed, calibrating).
+ff_blas_route_reason ff_blas_route(void);
+/// The calibration's single-thread SGEMM rates in GFLOP/s (0 when the decision needed none).
+void ff_blas_route_calibration(double *blas_rate, double *builtin_rate);
+
 /// 1 when FF_GEMM_AUTO runs every M x N x K product, of either type and operand layout, on the built-in
 /// kernel even though a BLAS is loaded (a short inner dimension). ff_sgemm also takes it for the float
 /// shapes listed at FF_GEMM_AUTO.
@@ -58,11 +147,6 @@ int ff_gemm_auto_prefers_builtin(int64_t M, int64_t N, int64_t K);
 /// Threads the built-in kernel may use (1 by default; at least 1).
 void ff_builtin_set_threads(int threads);
 int ff_builtin_threads(void);
-
-/// 1 when the CPU supports the AVX2+FMA micro-kernel and it is in use.
-int ff_cpu_has_avx2_fma(void);
-/// Forces the portable micro-kernel (for tests): 1 to force, 0 for automatic choice.
-void ff_force_portable_kernel(int force);
 
 // ---------------------------------------------------------------------------
 // Run-time zlib (dlopen of libz.so.1 / libz.1.dylib / libz.so).

@@ -3,11 +3,12 @@ import Foundation
 
 /// Which implementation runs a matrix product.
 public enum MatrixMultiplyBackend: Sendable, Hashable, CaseIterable {
-    /// The run-time BLAS where it is the faster choice for the shape, else the built-in kernel.
+    /// The run-time BLAS where the route uses it (``BLASRoute``) and it is the faster choice for the
+    /// shape, else the built-in kernel.
     case automatic
     /// The BLAS library loaded at run time (falls back to the built-in kernel when none is loaded).
     case blas
-    /// Feedforward's own packed, cache-blocked kernel (AVX2+FMA where the CPU has it).
+    /// Feedforward's own packed, cache-blocked kernel (AVX-512 or AVX2+FMA where the CPU has them).
     case builtin
 
     @usableFromInline var cValue: ff_gemm_backend {
@@ -23,6 +24,8 @@ public enum MatrixMultiplyBackend: Sendable, Hashable, CaseIterable {
 ///
 /// BLAS is loaded with `dlopen` on first use. Set the environment variable `FEEDFORWARD_BLAS` to a
 /// library path to choose one, or to `none`, `off` or `0` to run everything on the built-in kernel.
+/// Unset, the automatic backend uses the library it finds only where it is not slower than the
+/// built-in kernel (see ``BLASRoute``); ``configuration`` says what was decided and why.
 public enum ComputeEnvironment {
     /// One-time setup: loads BLAS and applies the default thread count: `FEEDFORWARD_THREADS` when it
     /// holds a positive integer, else the active processor count.
@@ -61,15 +64,21 @@ public enum ComputeEnvironment {
     /// A process-wide setting, meant to be chosen once at start-up (or by tests).
     nonisolated(unsafe) public static var matrixMultiplyBackend = MatrixMultiplyBackend.automatic
 
-    /// Whether the built-in kernel runs its AVX2+FMA micro-kernel (false on other CPUs, or while the
-    /// portable kernel is forced).
-    public static var isUsingAVX2: Bool {
-        ff_cpu_has_avx2_fma() != 0
+    /// The built-in kernel's variant in use: the widest the CPU supports unless one is forced.
+    public static var kernelVariant: KernelVariant {
+        KernelVariant(ff_kernel_variant_in_use())
     }
 
-    /// Forces the built-in kernel's portable C micro-kernel instead of the AVX2 one (`true`), or
-    /// restores the automatic choice (`false`). For tests and benchmarks.
-    static func forcePortableKernel(_ force: Bool) {
-        ff_force_portable_kernel(force ? 1 : 0)
+    /// What the kernels run on and how products are routed (see ``ComputeConfiguration``).
+    public static var configuration: ComputeConfiguration {
+        ComputeConfiguration.current
+    }
+
+    /// Forces the built-in kernel's variant (`nil`: the automatic choice again). For tests and
+    /// benchmarks; process-wide, like ``threadCount``. Returns `false`, changing nothing, when the CPU
+    /// cannot run it.
+    @discardableResult
+    public static func forceKernelVariant(_ variant: KernelVariant?) -> Bool {
+        ff_force_kernel_variant(variant.map { Int32($0.cValue.rawValue) } ?? -1) != 0
     }
 }

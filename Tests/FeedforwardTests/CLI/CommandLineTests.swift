@@ -63,6 +63,15 @@ enum FeedforwardExecutable {
         }
     }
 
+    /// `feedforward info` without a model describes the compute setup, the BLAS route's reason included.
+    @Test func infoWithoutModelDescribesTheComputeSetup() throws {
+        let info = try FeedforwardExecutable.run(["info"])
+        #expect(info.status == 0)
+        for item in ["CPU: ", "built-in kernel: ", "BLAS: ", "route: ", "threads: "] {
+            #expect(info.output.contains(item), "info lacks '\(item)': \(info.output)")
+        }
+    }
+
     @Test(arguments: [
         (["train", "--batch-size", "0"], "batch-size"),
         (["train", "--hidden", "12,x"], "hidden"),

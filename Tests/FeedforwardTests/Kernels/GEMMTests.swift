@@ -37,7 +37,8 @@ private struct LCG {
 }
 
 /// Runs one product through `backend` and checks it against a Double triple loop, with padded leading
-/// dimensions; the padding of C must stay untouched. Returns a description of the first failure, or nil.
+/// dimensions and operands that start one element into their buffers (unaligned rows); the padding of C
+/// must stay untouched. Returns a description of the first failure, or nil.
 private func checkProduct<T: GEMMElement>(
     _: T.Type, _ backend: MatrixMultiplyBackend, transposeA ta: Bool, transposeB tb: Bool,
     m: Int, n: Int, k: Int, alpha: T, beta: T, seed: UInt64
@@ -46,19 +47,19 @@ private func checkProduct<T: GEMMElement>(
     let (aRows, aCols) = ta ? (k, m) : (m, k)
     let (bRows, bCols) = tb ? (n, k) : (k, n)
     let lda = aCols + 3, ldb = bCols + 2, ldc = n + 5
-    let a = (0..<max(1, aRows * lda)).map { _ in T(rng.next()) }
-    let b = (0..<max(1, bRows * ldb)).map { _ in T(rng.next()) }
+    let a = (0..<max(1, aRows * lda) + 1).map { _ in T(rng.next()) }
+    let b = (0..<max(1, bRows * ldb) + 1).map { _ in T(rng.next()) }
     let sentinel = T(12345)
     var c = [T](repeating: sentinel, count: max(1, m * ldc))
     for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? T.nan : T(rng.next()) } }
     let c0 = c
-    func opA(_ i: Int, _ p: Int) -> Double { Double(ta ? a[p * lda + i] : a[i * lda + p]) }
-    func opB(_ p: Int, _ j: Int) -> Double { Double(tb ? b[j * ldb + p] : b[p * ldb + j]) }
+    func opA(_ i: Int, _ p: Int) -> Double { Double(ta ? a[1 + p * lda + i] : a[1 + i * lda + p]) }
+    func opB(_ p: Int, _ j: Int) -> Double { Double(tb ? b[1 + j * ldb + p] : b[1 + p * ldb + j]) }
 
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                T.gemm(backend, ta, tb, m, n, k, alpha, pa.baseAddress!, lda, pb.baseAddress!, ldb, beta,
+                T.gemm(backend, ta, tb, m, n, k, alpha, pa.baseAddress! + 1, lda, pb.baseAddress! + 1, ldb, beta,
                        pc.baseAddress!, ldc)
             }
         }
@@ -92,11 +93,13 @@ private func checkProduct<T: GEMMElement>(
 
 /// (m, n, k) shapes: empty, single, odd, a panel boundary plus one, one long dimension, one big enough
 /// for the built-in kernel to split across threads, and one whose K is cut into blocks that start at odd
-/// offsets (the register-transposed packing of Bᵀ, its tail, and unaligned rows).
+/// offsets (the register-transposed packing of Bᵀ, its tail, and unaligned rows); then the AVX-512
+/// tiles' edges (12 x 32 and 12 x 16): exact tiles with K one past a cache block, and one row and
+/// column past them.
 private let shapes: [(Int, Int, Int)] = [
     (0, 5, 3), (5, 0, 3), (5, 3, 0), (1, 1, 1), (1, 7, 17), (7, 1, 17), (17, 7, 1), (7, 17, 7),
     (17, 17, 129), (129, 7, 17), (13, 129, 5), (1000, 17, 33), (17, 1000, 3), (5, 9, 1000), (200, 190, 40),
-    (40, 33, 605),
+    (40, 33, 605), (12, 32, 257), (24, 16, 9), (25, 65, 300), (13, 33, 31),
 ]
 
 /// (alpha, beta) pairs: plain product, accumulate, general scaling.
@@ -155,6 +158,15 @@ private func narrowAtOneAndTwoThreads(_ backend: MatrixMultiplyBackend) -> [Stri
     return failures
 }
 
+/// 0.75 * op(A) * op(B) + 0.5 * C (C all ones) on the built-in kernel, with `variant` forced.
+private func builtinProduct<T: GEMMElement>(_ a: [T], _ b: [T], _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                                            _ variant: KernelVariant) -> [T] {
+    ComputeEnvironment.forceKernelVariant(variant)
+    var c = [T](repeating: 1, count: m * n)
+    T.gemm(.builtin, ta, tb, m, n, k, T(0.75), a, ta ? m : k, b, tb ? k : n, T(0.5), &c, n)
+    return c
+}
+
 /// Ends a child process: success when there are no failures, else the first ones on standard output.
 private func exitReporting(_ failures: [String]) -> Never {
     if failures.isEmpty { exit(0) }
@@ -184,11 +196,48 @@ private func exitReporting(_ failures: [String]) -> Never {
         }, "child process")
     }
 
-    @Test func portableKernelMatchesNaive() async {
+    /// Every kernel variant this CPU runs (forced one at a time), on 1 and 2 threads: all shapes, both
+    /// element types, and the narrow products.
+    @Test func everyKernelVariantMatchesNaive() async {
         recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
-            ComputeEnvironment.forcePortableKernel(true)
-            let avx2 = ComputeEnvironment.isUsingAVX2 ? ["the portable kernel was forced but AVX2 is in use"] : []
-            exitReporting(avx2 + runAll(Float.self, .builtin) + runNarrow(.builtin) + runAll(Double.self, .builtin))
+            var failures: [String] = []
+            for variant in KernelVariant.allCases where variant.isSupported {
+                guard ComputeEnvironment.forceKernelVariant(variant), ComputeEnvironment.kernelVariant == variant else {
+                    failures.append("could not force \(variant)")
+                    continue
+                }
+                for threads in [1, 2] {
+                    ComputeEnvironment.threadCount = threads
+                    failures += (runAll(Float.self, .builtin) + runAll(Double.self, .builtin) + runNarrow(.builtin))
+                        .map { "\(variant), \(threads) threads: \($0)" }
+                }
+            }
+            exitReporting(failures)
+        }, "child process")
+    }
+
+    /// The AVX2 kernel and the AVX-512 tile (compiled for AVX-512, and for AVX2) add the same products
+    /// in the same order with fused multiply-adds and the same K blocks: the variant does not change bits.
+    @Test func wideAndAVX2VariantsGiveTheSameBits() async {
+        guard KernelVariant.avx2.isSupported else { return }
+        recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            var failures: [String] = []
+            for (m, n, k, ta, tb) in [(25, 65, 300, false, false), (200, 190, 600, true, true), (37, 70, 129, false, true),
+                                      (130, 40, 257, true, false)] {
+                var rng = LCG(state: UInt64(m * n + k))
+                let a = (0..<(m * k)).map { _ in Float(rng.next()) }, b = (0..<(k * n)).map { _ in Float(rng.next()) }
+                let ad = a.map(Double.init), bd = b.map(Double.init)
+                let wide = [KernelVariant.avx512, .avx512TileOnAVX2].filter(\.isSupported)
+                for variant in wide {
+                    if builtinProduct(a, b, ta, tb, m, n, k, .avx2) != builtinProduct(a, b, ta, tb, m, n, k, variant) {
+                        failures.append("Float \(m)x\(n)x\(k): \(variant)")
+                    }
+                    if builtinProduct(ad, bd, ta, tb, m, n, k, .avx2) != builtinProduct(ad, bd, ta, tb, m, n, k, variant) {
+                        failures.append("Double \(m)x\(n)x\(k): \(variant)")
+                    }
+                }
+            }
+            exitReporting(failures)
         }, "child process")
     }
 
@@ -215,15 +264,22 @@ private func exitReporting(_ failures: [String]) -> Never {
         }, "child process")
     }
 
-    @Test func forcingPortableKernelTurnsOffAVX2() async {
+    @Test func forcingAVariantSelectsItAndUnsupportedOnesAreRefused() async {
         recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
-            let detected = ComputeEnvironment.isUsingAVX2
-            ComputeEnvironment.forcePortableKernel(true)
-            var failures = ComputeEnvironment.isUsingAVX2 ? ["AVX2 still in use after forcing the portable kernel"] : []
-            ComputeEnvironment.forcePortableKernel(false)
-            if ComputeEnvironment.isUsingAVX2 != detected { failures.append("AVX2 use not restored") }
+            var failures: [String] = []
+            let widest = KernelVariant.widestSupported
+            if ComputeEnvironment.kernelVariant != widest { failures.append("default is not the widest, \(widest)") }
+            for variant in KernelVariant.allCases {
+                let accepted = ComputeEnvironment.forceKernelVariant(variant)
+                if accepted != variant.isSupported { failures.append("forcing \(variant) gave \(accepted)") }
+                let expected = accepted ? variant : widest
+                if ComputeEnvironment.kernelVariant != expected { failures.append("after forcing \(variant): \(ComputeEnvironment.kernelVariant)") }
+                ComputeEnvironment.forceKernelVariant(nil)
+            }
+            if ComputeEnvironment.kernelVariant != widest { failures.append("automatic choice not restored") }
+            if !KernelVariant.portable.isSupported { failures.append("portable unsupported") }
             #if !arch(x86_64)
-            if detected { failures.append("AVX2 detected off x86-64") }
+            if widest != .portable { failures.append("\(widest) detected off x86-64") }
             #endif
             exitReporting(failures)
         }, "child process")
