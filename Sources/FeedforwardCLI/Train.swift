@@ -9,14 +9,22 @@ struct Train: ParsableCommand {
             Examples:
               feedforward train                                  # Fashion-MNIST (or the bundled subset)
               feedforward train --dataset xor --hidden 2 --epochs 500 --batch-size 4 --learning-rate 0.1
-              feedforward train --dataset csv:data.csv --label-column price --regression --hidden 64
+              feedforward train --dataset csv:train.csv --test-dataset csv:test.csv --label-column species
+              feedforward train --dataset csv:data.csv --label-column price --regression --impute median
               feedforward train --epochs 2 --save run.ckpt && feedforward train --resume run.ckpt --epochs 4
+
+            Defaults depend on the data. Images: --hidden 256,256 --optimizer momentum --learning-rate 0.05 \
+            --batch-size 128 --epochs 30, no early stopping. CSV files: --hidden 100 --optimizer adam \
+            --learning-rate 0.001 --batch-size min(200, rows) --epochs 200 --early-stopping 20 on a 0.1 \
+            validation split, restoring the best epoch's parameters (see TabularDefaults).
             """)
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Hidden layer sizes, comma-separated (an empty string for none).")
-    var hidden = "256,256"
+    @OptionGroup var tabular: TabularOptions
+
+    @Option(help: "Hidden layer sizes, comma-separated (an empty string for none). Default: 256,256 for images, 100 for CSV.")
+    var hidden: String?
 
     @Option(help: "The hidden unit: \(HiddenUnit.names.joined(separator: ", ")).")
     var activation = HiddenUnit.activation(.relu)
@@ -24,23 +32,26 @@ struct Train: ParsableCommand {
     @Option(help: "The output unit and cost: softmax, sigmoid (two classes), linear (MSE), mae, mdn:K. Default: softmax for classes, linear for values.")
     var output: OutputUnit?
 
-    @Option(help: "The optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var optimizer = OptimizerChoice.momentum
+    @Option(help: "The optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")). Default: momentum for images, adam for CSV.")
+    var optimizer: OptimizerChoice?
 
-    @Option(help: "The learning rate.")
-    var learningRate = 0.05
+    @Option(help: "The momentum of --optimizer sgd, as PyTorch's SGD(momentum=): sgd with --momentum 0.9 is --optimizer momentum.")
+    var momentum: Double?
+
+    @Option(help: "The learning rate. Default: 0.05 for images, 0.001 for CSV.")
+    var learningRate: Double?
 
     @Option(help: "The learning-rate schedule: constant, step:INTERVAL:FACTOR, cosine[:MINIMUM], warmup:STEPS[:SCHEDULE].")
     var schedule = "constant"
 
-    @Option(help: "Examples per minibatch.")
-    var batchSize = 128
+    @Option(help: "Examples per minibatch. Default: 128 for images, min(200, training rows) for CSV.")
+    var batchSize: Int?
 
     @Flag(help: "Skip each epoch's last minibatch when it is smaller than --batch-size.")
     var dropLast = false
 
-    @Option(help: "The number of epochs (with --resume: the total, counting those already done).")
-    var epochs = 30
+    @Option(help: "The number of epochs (with --resume: the total, counting those already done). Default: 30 for images, 200 for CSV.")
+    var epochs: Int?
 
     @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases).")
     var weightDecay = 0.0
@@ -54,10 +65,10 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products and large element-wise work (default: all cores).")
     var threads: Int?
 
-    @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping).")
+    @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping; ignored with --validation-dataset).")
     var validationFraction: Double?
 
-    @Option(help: "Stop when the validation loss has not improved for this many epochs.")
+    @Option(help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's parameters (0: never stop early). Default: none for images, 20 for CSV.")
     var earlyStopping: Int?
 
     @Option(help: "Write a checkpoint here after every epoch (atomically); it is also the saved model.")
@@ -79,23 +90,33 @@ struct Train: ParsableCommand {
     var detectAnomalies = false
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard epochs >= 0 else { throw ValidationError("--epochs must not be negative, got \(epochs)") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must not be negative, got \(epochs)") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate must be positive, got \(learningRate)")
+        }
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
         if let validationFraction, !(0..<1).contains(validationFraction) {
             throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
         }
-        if earlyStopping != nil && validationFraction == 0 {
-            throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0")
+        if let earlyStopping, earlyStopping > 0, validationFraction == 0, tabular.validationDataset == nil {
+            throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0 or --validation-dataset")
+        }
+        if let momentum {
+            guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+            guard optimizer == .sgd else {
+                throw ValidationError("--momentum goes with --optimizer sgd (momentum and nesterov have 0.9 built in; adam, adamw and rmsprop take none)")
+            }
         }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1, got \(earlyStopping)") }
-        _ = try hiddenSizes()
+        if let earlyStopping, earlyStopping < 0 { throw ValidationError("--early-stopping must not be negative, got \(earlyStopping)") }
+        try tabular.validate()
+        _ = try hiddenSizes(tabular: false)
     }
 
-    func hiddenSizes() throws -> [Int] {
+    func hiddenSizes(tabular: Bool) throws -> [Int] {
+        guard let hidden else { return tabular ? TabularDefaults.hiddenSizes : [256, 256] }
         let trimmed = hidden.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return [] }
         return try trimmed.split(separator: ",").map { part in
@@ -111,20 +132,29 @@ struct Train: ParsableCommand {
             if let threads { ComputeEnvironment.threadCount = threads }
             var session: TrainingSession
             let splits: DataSplits
+            let source = try data.source()
+            let isTabular: Bool
+            if case .csv = source { isTabular = true } else { isTabular = false }
+            if !isTabular, tabular.givesFiles {
+                throw ValidationError("--test-dataset and --validation-dataset take CSV files, for a CSV --dataset")
+            }
             if let resume {
                 session = try TrainingSession.load(from: URL(fileURLWithPath: resume))
-                session.options.epochs = epochs
+                if let epochs { session.options.epochs = epochs }
                 if let validationFraction, validationFraction != session.options.validationFraction {
                     throw ValidationError("--validation-fraction \(validationFraction) differs from the checkpoint's \(session.options.validationFraction); resuming keeps the split of the first run")
                 }
-                splits = try DataSplits.load(
-                    try data.source(), validationFraction: session.options.validationFraction, seed: session.options.seed)
+                splits = try tabular.loadSplits(
+                    source, validationFraction: session.options.validationFraction, seed: session.options.seed,
+                    testFraction: session.options.testFraction, schema: session.schema)
                 try session.validate(splits.training)
             } else {
-                splits = try DataSplits.load(try data.source(), validationFraction: heldOutFraction, seed: seed)
-                session = try makeSession(splits)
+                splits = try tabular.loadSplits(
+                    source, validationFraction: heldOutFraction(tabular: isTabular), seed: seed,
+                    testFraction: tabular.testFraction ?? 0.2, schema: nil)
+                session = try makeSession(splits, tabular: isTabular)
             }
-            let source = try data.source()
+            for warning in splits.warnings { printError("warning: \(warning)") }
             let interactive = isatty(STDERR_FILENO) != 0
             let logFile = try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) }
             if !json || interactive {
@@ -151,17 +181,23 @@ struct Train: ParsableCommand {
                 if let plot { try session.writePlots(to: URL(fileURLWithPath: plot)) }
             }
             if let save { try session.save(to: URL(fileURLWithPath: save)) }
-            let test = session.evaluate(on: splits.test)
-            let figures = test.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ")
             let throughput = session.history.map(\.samplesPerSecond).sorted()
             let median = throughput.isEmpty ? 0 : throughput[throughput.count / 2]
-            print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
+            var object: [String: Any] = [
+                "dataset": "\(source)", "epochs": session.epoch, "test_examples": splits.test.count,
+                "samples_per_second": median, "train_seconds": session.history.map(\.seconds).reduce(0, +),
+            ]
+            if splits.test.count == 0 {
+                print("test: no test data (\(session.epoch) epochs, median \(Int(median)) samples/s); give --test-dataset csv:PATH or --test-fraction above 0")
+            } else {
+                let test = session.evaluate(on: splits.test)
+                let figures = test.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ")
+                print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
+                let names = session.schema?.classNames ?? splits.test.classNames
+                for line in metricsReport(test, classNames: names) { print(line) }
+                object.merge(metricsJSON(test, classNames: names, prefix: "test_")) { $1 }
+            }
             if json {
-                var object: [String: Any] = [
-                    "dataset": "\(source)", "epochs": session.epoch, "test_examples": test.count,
-                    "samples_per_second": median, "train_seconds": session.history.map(\.seconds).reduce(0, +),
-                ]
-                for (name, value) in test.figures { object["test_\(name)"] = value }
                 let encoded = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: encoded, as: UTF8.self))
             }
@@ -169,12 +205,16 @@ struct Train: ParsableCommand {
     }
 
     /// The validation fraction: as given, else none (the whole training split trains, as in the
-    /// reference PyTorch recipe), or 0.1 when early stopping needs a validation loss.
-    var heldOutFraction: Double {
-        validationFraction ?? (earlyStopping == nil ? 0 : 0.1)
+    /// reference PyTorch recipe), or 0.1 when early stopping needs a validation loss (CSV data
+    /// stops early by default); none when a validation file is given.
+    func heldOutFraction(tabular isTabular: Bool) -> Double {
+        if tabular.validationDataset != nil { return 0 }
+        if let validationFraction { return validationFraction }
+        if let earlyStopping { return earlyStopping > 0 ? 0.1 : 0 }
+        return isTabular ? TabularDefaults.options(trainingCount: 1).validationFraction : 0
     }
 
-    func makeSession(_ splits: DataSplits) throws -> TrainingSession {
+    func makeSession(_ splits: DataSplits, tabular isTabular: Bool) throws -> TrainingSession {
         let classifying: Bool
         let targetSize: Int
         switch splits.training.targets {
@@ -188,26 +228,33 @@ struct Train: ParsableCommand {
         if unit == .sigmoid && targetSize != 2 {
             throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
         }
-        var options = TrainingOptions()
-        options.epochs = epochs
-        options.batchSize = batchSize
+        var options = isTabular ? TabularDefaults.options(trainingCount: splits.training.count) : TrainingOptions()
+        if !isTabular { options.epochs = 30 }
+        if let epochs { options.epochs = epochs }
+        if let batchSize { options.batchSize = batchSize }
         options.dropsLastPartialBatch = dropLast
-        options.optimizer = optimizer
-        options.learningRate = learningRate
+        if let optimizer { options.optimizer = optimizer }
+        options.momentum = momentum ?? 0
+        if let learningRate { options.learningRate = learningRate }
+        let batchSize = options.batchSize
         let stepsPerEpoch = dropLast ? splits.training.count / batchSize : (splits.training.count + batchSize - 1) / batchSize
-        guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, epochs * stepsPerEpoch)) else {
+        guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, options.epochs * stepsPerEpoch)) else {
             throw ValidationError("unknown --schedule '\(schedule)': use constant, step:INTERVAL:FACTOR, cosine[:MINIMUM] or warmup:STEPS[:SCHEDULE]")
         }
         options.schedule = parsed
         options.weightDecay = weightDecay
         options.gradientClipNorm = clipNorm
         options.seed = seed
-        options.earlyStoppingPatience = earlyStopping
-        options.validationFraction = heldOutFraction
+        if let earlyStopping { options.earlyStoppingPatience = earlyStopping > 0 ? earlyStopping : nil }
+        options.validationFraction = heldOutFraction(tabular: isTabular)
+        if splits.validation == nil { options.earlyStoppingPatience = nil }
+        options.testFraction = tabular.testDataset == nil ? (tabular.testFraction ?? 0.2) : 0
         let specification = NetworkSpecification(
-            inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(), hiddenUnit: activation,
+            inputSize: splits.training.featureCount, hiddenSizes: try hiddenSizes(tabular: isTabular), hiddenUnit: activation,
             output: unit, targetSize: targetSize)
-        return TrainingSession(specification: specification, options: options, standardizer: splits.standardizer)
+        return TrainingSession(
+            specification: specification, options: options, standardizer: splits.standardizer,
+            targetStandardizer: splits.targetStandardizer, schema: splits.schema)
     }
 }
 

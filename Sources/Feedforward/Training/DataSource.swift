@@ -45,21 +45,49 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Data split for training: training, validation (for early stopping and model selection) and test.
+///
+/// The datasets hold raw features; ``TrainingSession`` applies ``standardizer`` (and
+/// ``targetStandardizer`` to regression targets) itself, so that the statistics of the training
+/// split travel with the model.
 public struct DataSplits: Sendable {
     public var training: SupervisedDataset
     public var validation: SupervisedDataset?
+    /// The test data (empty when a CSV file is used whole for training, with no test file).
     public var test: SupervisedDataset
-    /// Standardisation fitted on the training split (tabular data only).
+    /// Feature standardisation fitted on the training split (tabular data only).
     public var standardizer: Standardizer?
+    /// Target standardisation fitted on the training split (regression on tabular data only).
+    public var targetStandardizer: Standardizer?
+    /// How the CSV columns were encoded (tabular data only).
+    public var schema: TabularSchema?
+    /// Things the user should know about the encoding (categories the training file did not have).
+    public var warnings: [String] = []
 
-    /// Loads `source` and splits it reproducibly by `seed`. Image sets keep their own test split; a
-    /// CSV file is split 80/20 into train and test first. Validation comes out of the training part.
-    public static func load(_ source: DataSource, validationFraction: Double, seed: UInt64) throws -> DataSplits {
+    /// Loads `source` and splits it reproducibly by `seed`. Image sets keep their own test split.
+    ///
+    /// A CSV file is split into train and test by `testFraction` unless a separate `testFile` is
+    /// given; validation comes out of the training part by `validationFraction` unless a separate
+    /// `validationFile` is given. The ``TabularSchema`` (classes, categories, fill values) is fitted
+    /// on the training file (fill values on the training rows), or `schema` is used when given (a
+    /// trained model's), and every other file is encoded with it, columns matched by name.
+    /// - Throws: `DataError` for unreadable files or values (with file, line and column),
+    ///   `TrainingError.incompatibleData` when the split leaves no training rows.
+    public static func load(
+        _ source: DataSource, validationFraction: Double, seed: UInt64, testFraction: Double = 0.2,
+        testFile: String? = nil, validationFile: String? = nil, missingValues: MissingValueStrategy = .error,
+        schema: TabularSchema? = nil
+    ) throws -> DataSplits {
         var generator = SeededRandomNumberGenerator(seed: seed ^ 0x5EED_DA7A)
         func split(_ data: SupervisedDataset, fraction: Double) -> (SupervisedDataset, SupervisedDataset?) {
             guard fraction > 0, data.count >= 2 else { return (data, nil) }
             let (train, held) = Minibatching.trainValidationSplit(count: data.count, validationFraction: fraction, using: &generator)
             return held.isEmpty ? (data, nil) : (data.subset(train), data.subset(held))
+        }
+        /// `rows` split in two by `fraction`, or kept whole.
+        func split(_ rows: [Int], fraction: Double) -> (kept: [Int], held: [Int]) {
+            guard fraction > 0, rows.count >= 2 else { return (rows, []) }
+            let (kept, held) = Minibatching.trainValidationSplit(count: rows.count, validationFraction: fraction, using: &generator)
+            return (kept.map { rows[$0] }, held.map { rows[$0] })
         }
         switch source {
         case .fashionMNIST, .mnist, .bundled:
@@ -74,18 +102,42 @@ public struct DataSplits: Sendable {
                 training: training, validation: validation,
                 test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
         case .csv(let path, let labelColumn, let regression):
+            let table = try CSV.readTable(contentsOf: URL(fileURLWithPath: path))
+            let (rest, testRows) = split(Array(table.rows.indices), fraction: testFile == nil ? testFraction : 0)
+            let (trainingRows, validationRows) = split(rest, fraction: validationFile == nil ? validationFraction : 0)
+            guard !trainingRows.isEmpty else {
+                throw TrainingError.incompatibleData("\(path) leaves no rows for training (\(table.rows.count) rows)")
+            }
             let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
-            let table = try CSV.readDataset(
-                contentsOf: URL(fileURLWithPath: path), target: column,
-                kind: regression ? .regression : .classification())
-            let all = SupervisedDataset(table)
-            let (rest, held) = split(all, fraction: 0.2)
-            let test = held ?? rest
-            let (training, validation) = split(rest, fraction: validationFraction)
+            let schema = try schema ?? TabularSchema(
+                fitting: table, target: column, regression: regression, missingValues: missingValues,
+                statisticsRows: trainingRows, path: path)
+            guard schema.featureCount > 0 else {
+                throw TrainingError.incompatibleData("\(path) has no feature columns besides the target \"\(schema.targetColumn)\"")
+            }
+            var warnings: [String] = []
+            func encode(_ table: CSVTable, path: String) throws -> SupervisedDataset {
+                let encoded = try schema.encode(table, requiresTarget: true, path: path)
+                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+                    warnings.append("\(path): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
+                }
+                return encoded.dataset!
+            }
+            func encodeFile(_ path: String) throws -> SupervisedDataset {
+                try encode(CSV.readTable(contentsOf: URL(fileURLWithPath: path)), path: path)
+            }
+            let all = try encode(table, path: path)
+            let training = all.subset(trainingRows)
+            let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : all.subset(validationRows))
+            let test = try testFile.map(encodeFile) ?? all.subset(testRows)
             let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
+            var targetStandardizer: Standardizer?
+            if case .values(let values) = training.targets {
+                targetStandardizer = Standardizer(fitting: values.scalars, featureCount: values.shape[1])
+            }
             return DataSplits(
-                training: training.standardized(by: standardizer), validation: validation?.standardized(by: standardizer),
-                test: test.standardized(by: standardizer), standardizer: standardizer)
+                training: training, validation: validation, test: test, standardizer: standardizer,
+                targetStandardizer: targetStandardizer, schema: schema, warnings: warnings)
         case .xor:
             let data = SupervisedDataset(BuiltinData.xor(asClasses: true))
             return DataSplits(training: data, validation: nil, test: data, standardizer: nil)
