@@ -118,6 +118,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feedforward", default=".build/debug/feedforward")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--tables", nargs="+", help="only the tables whose names start with these")
     parser.add_argument("--extra", default="", help="extra feedforward train arguments (to compare settings; the bar is the defaults)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -125,6 +126,8 @@ def main():
     with tempfile.TemporaryDirectory() as directory:
         for seed in args.seeds:
             for name, columns, targets, regression in tables(seed):
+                if args.tables and not any(name.startswith(t) for t in args.tables):
+                    continue
                 rows = np.arange(len(targets))
                 rows_train, rows_test = train_test_split(
                     rows, test_size=0.2, random_state=seed, stratify=None if regression else targets)

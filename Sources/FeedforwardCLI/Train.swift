@@ -14,9 +14,10 @@ struct Train: ParsableCommand {
               feedforward train --epochs 2 --save run.ckpt && feedforward train --resume run.ckpt --epochs 4
 
             Defaults depend on the data. Images: --hidden 256,256 --optimizer momentum --learning-rate 0.05 \
-            --batch-size 128 --epochs 30, no early stopping. CSV files: --hidden 100 --optimizer adam \
-            --learning-rate 0.001 --batch-size min(200, rows) --epochs 200 --early-stopping 20 on a 0.1 \
-            validation split, restoring the best epoch's parameters (see TabularDefaults).
+            --batch-size 128 --epochs 30. CSV files: --hidden 100 --optimizer adam --learning-rate 0.001 \
+            --epochs 200, --batch-size min(32, rows) and --weight-decay 0.01 for classes, --batch-size \
+            min(200, rows) and --weight-decay 0.03 for --regression (see TabularDefaults). Neither stops \
+            early unless --early-stopping is given.
             """)
 
     @OptionGroup var data: DataOptions
@@ -53,8 +54,8 @@ struct Train: ParsableCommand {
     @Option(help: "The number of epochs (with --resume: the total, counting those already done). Default: 30 for images, 200 for CSV.")
     var epochs: Int?
 
-    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases).")
-    var weightDecay = 0.0
+    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases). Default: 0 for images, 0.01 for CSV classes, 0.03 for CSV values.")
+    var weightDecay: Double?
 
     @Option(help: "Clip gradients to this global norm.")
     var clipNorm: Double?
@@ -68,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping; ignored with --validation-dataset).")
     var validationFraction: Double?
 
-    @Option(help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's parameters (0: never stop early). Default: none for images, 20 for CSV.")
+    @Option(help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's parameters.")
     var earlyStopping: Int?
 
     @Option(help: "Write a checkpoint here after every epoch (atomically); it is also the saved model.")
@@ -95,11 +96,11 @@ struct Train: ParsableCommand {
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
             throw ValidationError("--learning-rate must be positive, got \(learningRate)")
         }
-        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
+        if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
         if let validationFraction, !(0..<1).contains(validationFraction) {
             throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
         }
-        if let earlyStopping, earlyStopping > 0, validationFraction == 0, tabular.validationDataset == nil {
+        if earlyStopping != nil, validationFraction == 0, tabular.validationDataset == nil {
             throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0 or --validation-dataset")
         }
         if let momentum {
@@ -110,7 +111,7 @@ struct Train: ParsableCommand {
         }
         if let clipNorm, !(clipNorm > 0) { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let earlyStopping, earlyStopping < 0 { throw ValidationError("--early-stopping must not be negative, got \(earlyStopping)") }
+        if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1, got \(earlyStopping)") }
         try tabular.validate()
         _ = try hiddenSizes(tabular: false)
     }
@@ -150,7 +151,7 @@ struct Train: ParsableCommand {
                 try session.validate(splits.training)
             } else {
                 splits = try tabular.loadSplits(
-                    source, validationFraction: heldOutFraction(tabular: isTabular), seed: seed,
+                    source, validationFraction: heldOutFraction, seed: seed,
                     testFraction: tabular.testFraction ?? 0.2, schema: nil)
                 session = try makeSession(splits, tabular: isTabular)
             }
@@ -205,13 +206,11 @@ struct Train: ParsableCommand {
     }
 
     /// The validation fraction: as given, else none (the whole training split trains, as in the
-    /// reference PyTorch recipe), or 0.1 when early stopping needs a validation loss (CSV data
-    /// stops early by default); none when a validation file is given.
-    func heldOutFraction(tabular isTabular: Bool) -> Double {
+    /// reference PyTorch recipe and scikit-learn), or 0.1 when early stopping needs a validation
+    /// loss; none when a validation file is given.
+    var heldOutFraction: Double {
         if tabular.validationDataset != nil { return 0 }
-        if let validationFraction { return validationFraction }
-        if let earlyStopping { return earlyStopping > 0 ? 0.1 : 0 }
-        return isTabular ? TabularDefaults.options(trainingCount: 1).validationFraction : 0
+        return validationFraction ?? (earlyStopping == nil ? 0 : 0.1)
     }
 
     func makeSession(_ splits: DataSplits, tabular isTabular: Bool) throws -> TrainingSession {
@@ -228,7 +227,8 @@ struct Train: ParsableCommand {
         if unit == .sigmoid && targetSize != 2 {
             throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
         }
-        var options = isTabular ? TabularDefaults.options(trainingCount: splits.training.count) : TrainingOptions()
+        var options = isTabular
+            ? TabularDefaults.options(trainingCount: splits.training.count, regression: !classifying) : TrainingOptions()
         if !isTabular { options.epochs = 30 }
         if let epochs { options.epochs = epochs }
         if let batchSize { options.batchSize = batchSize }
@@ -242,11 +242,11 @@ struct Train: ParsableCommand {
             throw ValidationError("unknown --schedule '\(schedule)': use constant, step:INTERVAL:FACTOR, cosine[:MINIMUM] or warmup:STEPS[:SCHEDULE]")
         }
         options.schedule = parsed
-        options.weightDecay = weightDecay
+        if let weightDecay { options.weightDecay = weightDecay }
         options.gradientClipNorm = clipNorm
         options.seed = seed
-        if let earlyStopping { options.earlyStoppingPatience = earlyStopping > 0 ? earlyStopping : nil }
-        options.validationFraction = heldOutFraction(tabular: isTabular)
+        options.earlyStoppingPatience = earlyStopping
+        options.validationFraction = heldOutFraction
         if splits.validation == nil { options.earlyStoppingPatience = nil }
         options.testFraction = tabular.testDataset == nil ? (tabular.testFraction ?? 0.2) : 0
         let specification = NetworkSpecification(
