@@ -4,15 +4,21 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a saved model on a dataset's test split (or another split).")
+        abstract: "Evaluate a saved model on a dataset: a whole CSV file, or a split.",
+        discussion: """
+            A CSV file is evaluated whole by default (as Keras's model.evaluate or scikit-learn's score on \
+            a test file), encoded and standardised with the statistics, classes and categories stored in \
+            the model, never the file's own. --split test|validation|train picks the split the model was \
+            trained with from its training file. Image datasets evaluate their test split by default.
+            """)
 
     @Option(help: "The model (a checkpoint written by `feedforward train --save`).")
     var model: String
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Which split to evaluate: test, validation or train.")
-    var split = "test"
+    @Option(help: "What to evaluate: all (the whole file; the default for CSV), test (the default for images), validation or train.")
+    var split: String?
 
     @Option(help: "The fraction of training data held out for validation (default: the one the model was trained with).")
     var validationFraction: Double?
@@ -21,8 +27,8 @@ struct Evaluate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["test", "validation", "train"].contains(split) else {
-            throw ValidationError("--split must be test, validation or train, got '\(split)'")
+        if let split, !["all", "test", "validation", "train"].contains(split) {
+            throw ValidationError("--split must be all, test, validation or train, got '\(split)'")
         }
         if let validationFraction, !(0..<1).contains(validationFraction) {
             throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
@@ -32,32 +38,49 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
-            let splits = try DataSplits.load(
-                try data.source(), validationFraction: validationFraction ?? session.options.validationFraction,
-                seed: session.options.seed)
+            let source = try data.source()
+            let isTabular: Bool
+            if case .csv = source { isTabular = true } else { isTabular = false }
+            let split = self.split ?? (isTabular ? "all" : "test")
             let chosen: SupervisedDataset
-            switch split {
-            case "train": chosen = splits.training
-            case "validation":
-                guard let validation = splits.validation else { throw ValidationError("this dataset has no validation split") }
-                chosen = validation
-            default: chosen = splits.test
+            var warnings: [String] = []
+            if case .csv(let path, _, _) = source, split == "all", let schema = session.schema {
+                let table = try CSV.readTable(contentsOf: URL(fileURLWithPath: path))
+                let encoded = try schema.encode(table, requiresTarget: true, path: path)
+                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+                    warnings.append("\(path): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
+                }
+                chosen = encoded.dataset!
+            } else {
+                let splits = try DataSplits.load(
+                    source, validationFraction: split == "all" ? 0 : validationFraction ?? session.options.validationFraction,
+                    seed: session.options.seed, testFraction: split == "all" ? 0 : session.options.testFraction,
+                    schema: session.schema)
+                warnings = splits.warnings
+                switch split {
+                case "all":
+                    guard isTabular else { throw ValidationError("--split all is for CSV files; use test, validation or train") }
+                    chosen = splits.training
+                case "train": chosen = splits.training
+                case "validation":
+                    guard let validation = splits.validation else { throw ValidationError("this dataset has no validation split") }
+                    chosen = validation
+                default: chosen = splits.test
+                }
+            }
+            for warning in warnings { printError("warning: \(warning)") }
+            guard chosen.count > 0 else {
+                throw ValidationError("the \(split) split of this dataset is empty (the model was trained with test fraction \(session.options.testFraction) and validation fraction \(session.options.validationFraction)); evaluate a whole file with --split all")
             }
             try session.validate(chosen)
             let result = session.evaluate(on: chosen)
             print("\(split): " + result.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ") + " (\(result.count) examples)")
             try requireFinite(result.figures, split: split)
-            if let matrix = result.classification?.confusionMatrix, matrix.count <= 20 {
-                print("confusion matrix (rows: true class, columns: predicted):")
-                for (index, row) in matrix.enumerated() {
-                    let name = index < chosen.classNames.count ? chosen.classNames[index] : String(index)
-                    print(name.padding(toLength: 12, withPad: " ", startingAt: 0) + row.map { String(format: "%6d", $0) }.joined())
-                }
-            }
+            let names = session.schema?.classNames ?? chosen.classNames
+            for line in metricsReport(result, classNames: names) { print(line) }
             if json {
                 var object: [String: Any] = ["split": split, "examples": result.count]
-                for (name, value) in result.figures { object[name] = value }
-                if let matrix = result.classification?.confusionMatrix { object["confusion_matrix"] = matrix }
+                object.merge(metricsJSON(result, classNames: names, prefix: "")) { $1 }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             }
         }
@@ -68,9 +91,10 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict with a saved model for the rows of a CSV file or the images of an IDX file.",
         discussion: """
-            A CSV file needs a header row and the model's number of feature columns (name a label column \
-            to leave out with --label-column). An IDX file holds images (idx3, plain or gzip). Predictions \
-            are printed, or written as CSV with --output.
+            A CSV file needs a header row. For a model trained on a CSV file, its columns are matched by \
+            name to the training file's (a target column is ignored), categories are one-hot encoded, and \
+            classes are printed by name (`alpha,0.995`), values in the target's units. An IDX file holds \
+            images (idx3, plain or gzip). Predictions are printed, or written as CSV with --output.
             """)
 
     @Option(help: "The model (a checkpoint written by `feedforward train --save`).")
@@ -96,17 +120,15 @@ struct Predict: ParsableCommand {
             try PathChecks.checkReadableFile(input, option: "--input")
             if let output { try PathChecks.checkWritableFile(output, option: "--output") }
             let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
-            var features = try readFeatures()
+            let features = try readFeatures(schema: session.schema)
             guard features.shape[1] == session.specification.inputSize else {
                 throw ValidationError("\(input) has \(features.shape[1]) features per example, the model takes \(session.specification.inputSize)")
-            }
-            if let standardizer = session.standardizer {
-                features = Tensor(shape: features.shape, scalars: standardizer.transform(features.scalars))
             }
             let predictions = session.predictions(for: features)
             if let index = predictions.scalars.firstIndex(where: { !$0.isFinite }) {
                 throw ValidationError("the prediction for row \(index / Swift.max(1, predictions.shape[1]) + 1) of \(input) is \(predictions.scalars[index]): the network's outputs overflow on this input (check its scale)")
             }
+            let classNames = session.schema?.classNames ?? []
             var lines: [String]
             if session.specification.output.isClassifier {
                 let probabilities = softmax(predictions, alongAxis: 1)
@@ -115,12 +137,15 @@ struct Predict: ParsableCommand {
                 let values = probabilities.scalars
                 lines = ["class,probability"]
                 for (row, label) in classes.enumerated() {
-                    lines.append("\(label),\(values[row * width + label])")
+                    let name = label < classNames.count ? quotedIfNeeded(classNames[label]) : String(label)
+                    lines.append("\(name),\(values[row * width + label])")
                 }
             } else {
                 let width = predictions.shape[1]
                 let values = predictions.scalars
-                lines = [(0..<width).map { "prediction\($0)" }.joined(separator: ",")]
+                lines = [width == 1 && session.schema != nil
+                    ? quotedIfNeeded(session.schema!.targetColumn)
+                    : (0..<width).map { "prediction\($0)" }.joined(separator: ",")]
                 for row in 0..<predictions.shape[0] {
                     lines.append((0..<width).map { "\(values[row * width + $0])" }.joined(separator: ","))
                 }
@@ -135,10 +160,27 @@ struct Predict: ParsableCommand {
         }
     }
 
-    func readFeatures() throws -> Tensor<Float> {
+    func readFeatures(schema: TabularSchema?) throws -> Tensor<Float> {
         let url = URL(fileURLWithPath: input)
         if input.lowercased().hasSuffix(".csv") {
-            let table = try CSV.parse(Array(try Data(contentsOf: url)), path: input)
+            var table = try CSV.readTable(contentsOf: url)
+            if let schema {
+                if let labelColumn, labelColumn != schema.targetColumn {
+                    guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), table.header.indices.contains(index) else {
+                        throw ValidationError("\(input) has no column '\(labelColumn)'")
+                    }
+                    table.header.remove(at: index)
+                    for row in table.rows.indices {
+                        table.rows[row].remove(at: index)
+                        table.fieldColumns[row].remove(at: index)
+                    }
+                }
+                let encoded = try schema.encode(table, requiresTarget: false, path: input)
+                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+                    printError("warning: \(input): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
+                }
+                return encoded.features
+            }
             var keep = Array(table.header.indices)
             if let labelColumn {
                 guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), keep.contains(index) else {
@@ -191,6 +233,13 @@ struct Info: ParsableCommand {
             let spec = session.specification
             print("model: \(describe(session))")
             print("output unit: \(spec.output), targets: \(spec.targetSize)")
+            if let schema = session.schema {
+                print("target column: \(schema.targetColumn)" + (schema.classNames.isEmpty ? "" : ", classes: \(schema.classNames.joined(separator: ", "))"))
+                print("feature columns: " + schema.featureColumns.map { column in
+                    if case .categorical(let categories, _) = column.encoding { return "\(column.name) (\(categories.count) categories)" }
+                    return column.name
+                }.joined(separator: ", ") + "; missing values: \(schema.missingValues.rawValue)")
+            }
             for (name, value) in session.model.parameters {
                 print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(value.shape) \(value.scalarCount) parameters")
             }
@@ -200,4 +249,10 @@ struct Info: ParsableCommand {
             }
         }
     }
+}
+
+/// `field` as a CSV field: quoted (with doubled quotes) when it holds a comma, quote or line break.
+func quotedIfNeeded(_ field: String) -> String {
+    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -9,15 +9,24 @@ struct Train: ParsableCommand {
             Examples:
               feedforward train                                  # Fashion-MNIST (or the bundled subset)
               feedforward train --dataset xor --hidden 2 --epochs 500 --batch-size 4 --learning-rate 0.1
-              feedforward train --dataset csv:data.csv --label-column price --regression --hidden 64
+              feedforward train --dataset csv:train.csv --test-dataset csv:test.csv --label-column species
+              feedforward train --dataset csv:data.csv --label-column price --regression --impute median
               feedforward train --epochs 2 --save run.ckpt && feedforward train --resume run.ckpt --epochs 4
               mpirun -np 4 feedforward train --batch-size 256      # data-parallel on 4 ranks (Open MPI)
+
+            Defaults depend on the data. Images: --hidden 256,256 --optimizer momentum --learning-rate 0.05 \
+            --batch-size 128 --epochs 30. CSV files: --hidden 100 --optimizer adam --learning-rate 0.001 \
+            --epochs 200, --batch-size min(32, rows) and --weight-decay 0.01 for classes, --batch-size \
+            min(200, rows) and --weight-decay 0.03 for --regression (see TabularDefaults). Neither stops \
+            early unless --early-stopping is given.
             """)
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Hidden layer sizes, comma-separated (an empty string for none).")
-    var hidden = "256,256"
+    @OptionGroup var tabular: TabularOptions
+
+    @Option(help: "Hidden layer sizes, comma-separated (an empty string for none). Default: 256,256 for images, 100 for CSV.")
+    var hidden: String?
 
     @Option(help: "The hidden unit: \(HiddenUnit.names.joined(separator: ", ")).")
     var activation = HiddenUnit.activation(.relu)
@@ -25,26 +34,29 @@ struct Train: ParsableCommand {
     @Option(help: "The output unit and cost: softmax, sigmoid (two classes), linear (MSE), mae, mdn:K. Default: softmax for classes, linear for values.")
     var output: OutputUnit?
 
-    @Option(help: "The optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var optimizer = OptimizerChoice.momentum
+    @Option(help: "The optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")). Default: momentum for images, adam for CSV.")
+    var optimizer: OptimizerChoice?
 
-    @Option(help: "The learning rate.")
-    var learningRate = 0.05
+    @Option(help: "The momentum of --optimizer sgd, as PyTorch's SGD(momentum=): sgd with --momentum 0.9 is --optimizer momentum.")
+    var momentum: Double?
+
+    @Option(help: "The learning rate. Default: 0.05 for images, 0.001 for CSV.")
+    var learningRate: Double?
 
     @Option(help: "The learning-rate schedule: constant, step:INTERVAL:FACTOR, cosine[:MINIMUM], warmup:STEPS[:SCHEDULE].")
     var schedule = "constant"
 
-    @Option(help: "Examples per minibatch.")
-    var batchSize = 128
+    @Option(help: "Examples per minibatch. Default: 128 for images, min(200, training rows) for CSV.")
+    var batchSize: Int?
 
     @Flag(help: "Skip each epoch's last minibatch when it is smaller than --batch-size.")
     var dropLast = false
 
-    @Option(help: "The number of epochs (with --resume: the total, counting those already done).")
-    var epochs = 30
+    @Option(help: "The number of epochs (with --resume: the total, counting those already done). Default: 30 for images, 200 for CSV.")
+    var epochs: Int?
 
-    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases).")
-    var weightDecay = 0.0
+    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases). Default: 0 for images, 0.01 for CSV classes, 0.03 for CSV values.")
+    var weightDecay: Double?
 
     @Option(help: "Clip gradients to this global norm.")
     var clipNorm: Double?
@@ -55,10 +67,10 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products and large element-wise work (default: all cores).")
     var threads: Int?
 
-    @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping).")
+    @Option(help: "The fraction of the training data held out for validation (default: 0, or 0.1 with --early-stopping; ignored with --validation-dataset).")
     var validationFraction: Double?
 
-    @Option(help: "Stop when the validation loss has not improved for this many epochs.")
+    @Option(help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's parameters.")
     var earlyStopping: Int?
 
     @Option(help: "Write a checkpoint here after every epoch (atomically); it is also the saved model.")
@@ -93,17 +105,27 @@ struct Train: ParsableCommand {
     static let maximumEpochs = 1_000_000
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard (0...Self.maximumEpochs).contains(epochs) else {
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        if let epochs, !(0...Self.maximumEpochs).contains(epochs) {
             throw ValidationError("--epochs must be in 0...\(Self.maximumEpochs), got \(epochs)")
         }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be finite and not negative, got \(weightDecay)") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
+        }
+        if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) {
+            throw ValidationError("--weight-decay must be finite and not negative, got \(weightDecay)")
+        }
         if let validationFraction, !(0..<1).contains(validationFraction) {
             throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
         }
-        if earlyStopping != nil && validationFraction == 0 {
-            throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0")
+        if earlyStopping != nil, validationFraction == 0, tabular.validationDataset == nil {
+            throw ValidationError("--early-stopping needs a validation split: give --validation-fraction above 0 or --validation-dataset")
+        }
+        if let momentum {
+            guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+            guard optimizer == .sgd else {
+                throw ValidationError("--momentum goes with --optimizer sgd (momentum and nesterov have 0.9 built in; adam, adamw and rmsprop take none)")
+            }
         }
         if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) { throw ValidationError("--clip-norm must be positive and finite, got \(clipNorm)") }
         if let threads, !(1...Self.maximumThreads).contains(threads) {
@@ -114,16 +136,18 @@ struct Train: ParsableCommand {
             throw ValidationError("--output mdn:K takes at most \(TrainingSession.maximumMixtureComponents) components, got \(components)")
         }
         guard parseSchedule(schedule, totalSteps: 1) != nil else { throw Self.unknownSchedule(schedule) }
-        _ = try hiddenSizes()
+        try tabular.validate()
+        _ = try hiddenSizes(tabular: false)
         if resume != nil {
             let defaults = try Train.parse([])
             let ignored = [
-                ("--hidden", hidden != defaults.hidden), ("--activation", activation != defaults.activation),
-                ("--output", output != nil), ("--optimizer", optimizer != defaults.optimizer),
-                ("--learning-rate", learningRate != defaults.learningRate), ("--schedule", schedule != defaults.schedule),
-                ("--batch-size", batchSize != defaults.batchSize), ("--drop-last", dropLast),
-                ("--weight-decay", weightDecay != defaults.weightDecay), ("--clip-norm", clipNorm != nil),
+                ("--hidden", hidden != nil), ("--activation", activation != defaults.activation),
+                ("--output", output != nil), ("--optimizer", optimizer != nil), ("--momentum", momentum != nil),
+                ("--learning-rate", learningRate != nil), ("--schedule", schedule != defaults.schedule),
+                ("--batch-size", batchSize != nil), ("--drop-last", dropLast),
+                ("--weight-decay", weightDecay != nil), ("--clip-norm", clipNorm != nil),
                 ("--seed", seed != defaults.seed), ("--early-stopping", earlyStopping != nil),
+                ("--test-fraction", tabular.testFraction != nil), ("--impute", tabular.impute != defaults.tabular.impute),
             ].filter(\.1).map(\.0)
             if !ignored.isEmpty {
                 throw ValidationError("--resume continues with the checkpoint's network and training settings; leave out \(ignored.joined(separator: ", "))")
@@ -135,7 +159,8 @@ struct Train: ParsableCommand {
         ValidationError("unknown --schedule '\(text)': use constant, step:INTERVAL:FACTOR, cosine[:MINIMUM] or warmup:STEPS[:SCHEDULE] with positive finite numbers")
     }
 
-    func hiddenSizes() throws -> [Int] {
+    func hiddenSizes(tabular: Bool) throws -> [Int] {
+        guard let hidden else { return tabular ? TabularDefaults.hiddenSizes : [256, 256] }
         let trimmed = hidden.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return [] }
         return try trimmed.split(separator: ",", omittingEmptySubsequences: false).map { part in
@@ -163,22 +188,31 @@ struct Train: ParsableCommand {
             if let threads = threads ?? DistributedLaunch.defaultThreads(for: communicator) { ComputeEnvironment.threadCount = threads }
             var session: TrainingSession
             let splits: DataSplits
+            let source = try data.source()
+            let isTabular: Bool
+            if case .csv = source { isTabular = true } else { isTabular = false }
+            if !isTabular, tabular.givesFiles {
+                throw ValidationError("--test-dataset and --validation-dataset take CSV files, for a CSV --dataset")
+            }
             if let resume {
                 session = try TrainingSession.load(from: URL(fileURLWithPath: resume), over: communicator)
-                session.options.epochs = epochs
+                if let epochs { session.options.epochs = epochs }
                 if let validationFraction, validationFraction != session.options.validationFraction {
                     throw ValidationError("--validation-fraction \(validationFraction) differs from the checkpoint's \(session.options.validationFraction); resuming keeps the split of the first run")
                 }
-                splits = try DataSplits.load(
-                    try data.source(), validationFraction: session.options.validationFraction, seed: session.options.seed)
+                splits = try tabular.loadSplits(
+                    source, validationFraction: session.options.validationFraction, seed: session.options.seed,
+                    testFraction: session.options.testFraction, schema: session.schema)
                 try session.validate(splits.training)
             } else {
-                splits = try DataSplits.load(try data.source(), validationFraction: heldOutFraction, seed: seed)
-                session = try makeSession(splits, configuration)
+                splits = try tabular.loadSplits(
+                    source, validationFraction: heldOutFraction, seed: seed,
+                    testFraction: tabular.testFraction ?? 0.2, schema: nil)
+                session = try makeSession(splits, configuration, tabular: isTabular)
                 session.synchronize(over: communicator)
             }
             try session.checkSameData(splits.training, named: "training")
-            let source = try data.source()
+            if isRoot { for warning in splits.warnings { printError("warning: \(warning)") } }
             let interactive = isRoot && isatty(STDERR_FILENO) != 0
             let logFile = isRoot ? try log.map { try JSONLinesLog(url: URL(fileURLWithPath: $0)) } : nil
             let events = isRoot ? try tensorboard.map { try TensorBoardWriter(directory: URL(fileURLWithPath: $0)) } : nil
@@ -220,26 +254,32 @@ struct Train: ParsableCommand {
             guard isRoot else { return }
             // The last epoch's checkpoint is the final one; save here only when no epoch ran.
             if let save, savedEpoch != session.epoch { try session.save(to: URL(fileURLWithPath: save)) }
-            let test = session.evaluate(on: splits.test)
-            let figures = test.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ")
             // Checkpoints store no timings: a resumed run's earlier epochs read 0 samples/s.
             let throughput = session.history.map(\.samplesPerSecond).filter { $0 > 0 }.sorted()
             let median = throughput.isEmpty ? 0 : throughput[throughput.count / 2]
-            print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
-            try requireFinite(test.figures, split: "test")
             let trainSeconds = session.history.map(\.seconds).reduce(0, +)
+            var object: [String: Any] = [
+                "dataset": "\(source)", "epochs": session.epoch, "test_examples": splits.test.count,
+                "samples_per_second": median, "train_seconds": trainSeconds,
+                "ranks": communicator.size, "allreduce_seconds": allreduceSeconds,
+            ]
+            if splits.test.count == 0 {
+                print("test: no test data (\(session.epoch) epochs, median \(Int(median)) samples/s); give --test-dataset csv:PATH or --test-fraction above 0")
+            } else {
+                let test = session.evaluate(on: splits.test)
+                let figures = test.figures.map { "\($0.0) \(format($0.1))" }.joined(separator: ", ")
+                print("test: \(figures) (\(test.count) examples, \(session.epoch) epochs, median \(Int(median)) samples/s)")
+                try requireFinite(test.figures, split: "test")
+                let names = session.schema?.classNames ?? splits.test.classNames
+                for line in metricsReport(test, classNames: names) { print(line) }
+                object.merge(metricsJSON(test, classNames: names, prefix: "test_")) { $1 }
+            }
             if communicator.size > 1 {
                 print(String(
                     format: "distributed: %d ranks, parameters identical on all; rank 0 spent %.2f s of %.2f s training in allreduce",
                     communicator.size, allreduceSeconds, trainSeconds))
             }
             if json {
-                var object: [String: Any] = [
-                    "dataset": "\(source)", "epochs": session.epoch, "test_examples": test.count,
-                    "samples_per_second": median, "train_seconds": trainSeconds,
-                    "ranks": communicator.size, "allreduce_seconds": allreduceSeconds,
-                ]
-                for (name, value) in test.figures { object["test_\(name)"] = value }
                 let encoded = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: encoded, as: UTF8.self))
             }
@@ -247,12 +287,16 @@ struct Train: ParsableCommand {
     }
 
     /// The validation fraction: as given, else none (the whole training split trains, as in the
-    /// reference PyTorch recipe), or 0.1 when early stopping needs a validation loss.
+    /// reference PyTorch recipe and scikit-learn), or 0.1 when early stopping needs a validation
+    /// loss; none when a validation file is given.
     var heldOutFraction: Double {
-        validationFraction ?? (earlyStopping == nil ? 0 : 0.1)
+        if tabular.validationDataset != nil { return 0 }
+        return validationFraction ?? (earlyStopping == nil ? 0 : 0.1)
     }
 
-    func makeSession(_ splits: DataSplits, _ configuration: TrainingConfiguration) throws -> TrainingSession {
+    func makeSession(
+        _ splits: DataSplits, _ configuration: TrainingConfiguration, tabular isTabular: Bool
+    ) throws -> TrainingSession {
         let classifying: Bool
         let targetSize: Int
         switch splits.training.targets {
@@ -267,8 +311,12 @@ struct Train: ParsableCommand {
             throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
         }
         var options = configuration.options
+        // A CSV table's default batch is capped by its training rows.
+        if isTabular, batchSize == nil { options.batchSize = Swift.max(1, Swift.min(options.batchSize, splits.training.count)) }
+        if splits.validation == nil { options.earlyStoppingPatience = nil }
+        let batchSize = options.batchSize
         let stepsPerEpoch = dropLast ? splits.training.count / batchSize : (splits.training.count + batchSize - 1) / batchSize
-        guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, epochs * stepsPerEpoch)) else {
+        guard let parsed = parseSchedule(schedule, totalSteps: Swift.max(1, options.epochs * stepsPerEpoch)) else {
             throw Self.unknownSchedule(schedule)
         }
         options.schedule = parsed
@@ -280,7 +328,9 @@ struct Train: ParsableCommand {
         sizing.batchSize = Swift.min(batchSize, Swift.max(1, splits.training.count))
         try specification.validate()
         try TrainingSession.checkMemory(for: specification, options: sizing)
-        return try TrainingSession(validating: specification, options: options, standardizer: splits.standardizer, memory: nil)
+        return try TrainingSession(
+            validating: specification, options: options, standardizer: splits.standardizer,
+            targetStandardizer: splits.targetStandardizer, schema: splits.schema, memory: nil)
     }
 }
 

@@ -45,19 +45,14 @@ extension Train {
         }
     }
 
-    /// This command's options as a configuration (the command has already been validated).
+    /// This command's options as a configuration (the command has already been validated). Options
+    /// not given take the defaults of the data's kind: images, or a CSV table (whose default batch
+    /// size is capped again by its training rows once they are known).
     func configuration() throws -> TrainingConfiguration {
-        var options = TrainingOptions()
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.dropsLastPartialBatch = dropLast
-        options.optimizer = optimizer
-        options.learningRate = learningRate
-        options.weightDecay = weightDecay
-        options.gradientClipNorm = clipNorm
-        options.seed = seed
-        options.earlyStoppingPatience = earlyStopping
-        options.validationFraction = heldOutFraction
+        let source = try data.source()
+        var isTabular = false, regression = false
+        if case .csv(_, _, let isRegression) = source { (isTabular, regression) = (true, isRegression) }
+        var options = trainingOptions(tabular: isTabular, regression: regression)
         guard let schedule = parseSchedule(schedule, totalSteps: 1) else { throw Self.unknownSchedule(self.schedule) }
         options.schedule = schedule
         do {
@@ -66,7 +61,27 @@ extension Train {
             throw ValidationError(error.description)
         }
         return TrainingConfiguration(
-            source: try data.source(), hiddenSizes: try hiddenSizes(), hiddenUnit: activation, output: output,
+            source: source, hiddenSizes: try hiddenSizes(tabular: isTabular), hiddenUnit: activation, output: output,
             options: options, scheduleText: self.schedule, threads: threads, resume: resume, save: save, log: log, plot: plot)
+    }
+
+    /// The training options these arguments give, with the defaults of images or of CSV tables
+    /// (``TabularDefaults``) for the options not given.
+    func trainingOptions(tabular isTabular: Bool, regression: Bool) -> TrainingOptions {
+        var options = isTabular ? TabularDefaults.options(trainingCount: .max, regression: regression) : TrainingOptions()
+        if !isTabular { options.epochs = 30 }
+        if let epochs { options.epochs = epochs }
+        if let batchSize { options.batchSize = batchSize }
+        options.dropsLastPartialBatch = dropLast
+        if let optimizer { options.optimizer = optimizer }
+        options.momentum = momentum ?? 0
+        if let learningRate { options.learningRate = learningRate }
+        if let weightDecay { options.weightDecay = weightDecay }
+        options.gradientClipNorm = clipNorm
+        options.seed = seed
+        options.earlyStoppingPatience = earlyStopping
+        options.validationFraction = heldOutFraction
+        options.testFraction = tabular.testDataset == nil ? (tabular.testFraction ?? 0.2) : 0
+        return options
     }
 }

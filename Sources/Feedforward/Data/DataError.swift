@@ -42,6 +42,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case malformedQuotedField
         /// A requested column does not exist.
         case missingColumn
+        /// A value is missing (an empty field, `NA`, `NaN`, `?`) where one is needed.
+        case missingValue
     }
 
     /// A position inside a file.

@@ -30,7 +30,8 @@ extension TrainingSession {
             let value: Tensor<Float>
             (value, gradients) = Self.lossAndGradients(
                 of: model, output: specification.output, weightDecay: Float(options.weightDecay),
-                features: training.features(at: shareIndices), targets: Self.batchTargets(training.targets, shareIndices),
+                features: standardized(training.features(at: shareIndices)),
+                targets: standardized(Self.batchTargets(training.targets, shareIndices)),
                 generator: &generator)
             loss = value.scalar
         }

@@ -48,9 +48,14 @@ public struct Dense<Scalar: TensorScalar>: Layer {
     /// The number of outputs per example.
     public var outputSize: Int { weight.shape[0] }
 
+    /// The width of the inputs: ``inputSize``.
+    public var inputWidth: Int? { inputSize }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(input.shape.last == inputSize,
+            "Dense layer (\(inputSize) → \(outputSize)) takes inputs of width \(inputSize), got a batch of shape \(input.shape)")
         guard input.rank == 2, bias?.rank ?? 1 == 1 else {
             let affine = matmul(input, weight, transposeB: true)
             return activation(bias.map { affine + $0 } ?? affine)
@@ -94,8 +99,28 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        layers.reduce(input) { $1($0) }
+        var output = input
+        for index in layers.indices {
+            if let width = layers[index].inputWidth, output.shape.last != width {
+                preconditionFailure(InputWidthError(layer: layerName(index), expectedWidth: width, shape: output.shape).description)
+            }
+            output = layers[index](output)
+        }
+        return output
     }
+
+    /// The width of the inputs: the first layer's.
+    public var inputWidth: Int? { layers.first?.inputWidth }
+
+    /// Checks, before anything runs, that a batch of `shape` fits the first layer.
+    /// - Throws: ``InputWidthError`` naming the layer and the width it takes.
+    public func checkInput(shape: [Int]) throws(InputWidthError) {
+        if let width = inputWidth, shape.last != width {
+            throw InputWidthError(layer: layerName(0), expectedWidth: width, shape: shape)
+        }
+    }
+
+    func layerName(_ index: Int) -> String { "layer \(index) (\(type(of: layers[index])))" }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -22,9 +22,30 @@ public protocol Layer<Scalar>: Sendable {
     /// Calls `body` with the name and storage of each parameter, in a fixed order. Names are
     /// prefixed with `prefix`. Assigning through `body` updates the layer.
     mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows
+
+    /// The width (last dimension) of the inputs the layer takes, or nil when it takes any width.
+    /// ``Sequential`` checks it before running each layer.
+    var inputWidth: Int? { get }
+}
+
+/// A batch whose width does not fit the layer it is fed to.
+public struct InputWidthError: Error, Equatable, CustomStringConvertible {
+    /// The layer, by position and type (`layer 0 (Dense<Float>)`).
+    public var layer: String
+    /// The width the layer takes.
+    public var expectedWidth: Int
+    /// The shape of the batch it was given.
+    public var shape: [Int]
+
+    public var description: String {
+        "\(layer) takes inputs of width \(expectedWidth), got a batch of shape \(shape)"
+    }
 }
 
 extension Layer {
+    /// Takes any width unless the layer says otherwise.
+    public var inputWidth: Int? { nil }
+
     /// Names and values of all parameters, in visiting order.
     public var parameters: [(name: String, value: Tensor<Scalar>)] {
         var copy = self

@@ -29,6 +29,9 @@ public struct LowRankDense<Scalar: TensorScalar>: Layer {
         activation(matmul(matmul(input, down, transposeB: true), up, transposeB: true) + bias)
     }
 
+    /// The width of the inputs.
+    public var inputWidth: Int? { down.shape[1] }
+
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
         try body(parameterName(prefix, "down"), &down)
         try body(parameterName(prefix, "up"), &up)
@@ -103,6 +106,9 @@ public struct Maxout<Scalar: TensorScalar>: Layer {
         let outputSize = affine.outputSize / pieces
         return z.reshaped(to: Array(z.shape.dropLast()) + [outputSize, pieces]).max(alongAxes: [-1])
     }
+
+    /// The width of the inputs.
+    public var inputWidth: Int? { affine.inputSize }
 
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
         try affine.visitParameters(prefix: prefix, body)

@@ -12,6 +12,8 @@ struct CheckpointHeader: Codable {
     var generatorState: [UInt64]
     var history: [EpochRecord]
     var standardizer: Standardizer?
+    var targetStandardizer: Standardizer?
+    var schema: TabularSchema?
     var bestValidationLoss: Double?
     var epochsWithoutImprovement: Int
 }
@@ -40,6 +42,7 @@ extension TrainingSession {
     static let metadataKey = "feedforward.checkpoint"
     static let modelPrefix = "model."
     static let optimizerPrefix = "optimizer."
+    static let bestPrefix = "best."
 
     /// Writes the whole session (model, optimizer state, epoch, random state, history) to a
     /// safetensors file, atomically: a crash leaves either the previous file or the new one.
@@ -60,11 +63,15 @@ extension TrainingSession {
         for (name, value) in optimizer.state {
             tensors[Self.optimizerPrefix + name] = value.safeTensorsEntry
         }
+        for (name, value) in bestParameters ?? [:] {
+            tensors[Self.bestPrefix + name] = value.safeTensorsEntry
+        }
         let header = CheckpointHeader(
             specification: specification, options: options, epoch: epoch, step: step,
             optimizerSteps: optimizer.stepCount, generatorState: generator.state,
             history: history.map(\.withoutTimings),
-            standardizer: standardizer, bestValidationLoss: bestValidationLoss.isFinite ? bestValidationLoss : nil,
+            standardizer: standardizer, targetStandardizer: targetStandardizer, schema: schema,
+            bestValidationLoss: bestValidationLoss.isFinite ? bestValidationLoss : nil,
             epochsWithoutImprovement: epochsWithoutImprovement)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -146,8 +153,11 @@ extension TrainingSession {
         guard let generator = SeededRandomNumberGenerator(state: header.generatorState) else {
             throw fail("the random generator state is invalid (it must be four words, not all zero)")
         }
-        var session = TrainingSession(specification: spec, options: header.options, standardizer: header.standardizer)
+        var session = TrainingSession(
+            specification: spec, options: header.options, standardizer: header.standardizer,
+            targetStandardizer: header.targetStandardizer, schema: header.schema)
         var parameters: [String: Tensor<Float>] = [:]
+        var bestParameters: [String: Tensor<Float>] = [:]
         var optimizerState: [String: Tensor<Float>] = [:]
         for (name, entry) in file.tensors.sorted(by: { $0.key < $1.key }) {
             guard let tensor = Tensor<Float>(safeTensorsEntry: entry) else {
@@ -160,8 +170,10 @@ extension TrainingSession {
                 parameters[String(name.dropFirst(modelPrefix.count))] = tensor
             } else if name.hasPrefix(optimizerPrefix) {
                 optimizerState[String(name.dropFirst(optimizerPrefix.count))] = tensor
+            } else if name.hasPrefix(bestPrefix) {
+                bestParameters[String(name.dropFirst(bestPrefix.count))] = tensor
             } else {
-                throw fail("unexpected tensor '\(name)' (checkpoint tensors are named model.* or optimizer.*)")
+                throw fail("unexpected tensor '\(name)' (checkpoint tensors are named model.*, optimizer.* or best.*)")
             }
         }
         do {
@@ -178,7 +190,7 @@ extension TrainingSession {
         }
         // After its first step the optimizer holds its buffers for every parameter, and before it none:
         // a missing buffer would silently restart from zeros and break the exact resume.
-        let buffers = header.options.optimizer.stateBuffersPerParameter
+        let buffers = header.options.optimizer.stateBuffersPerParameter(momentum: header.options.momentum)
         let expectedState = header.optimizerSteps == 0 ? [] : session.model.parameters.flatMap { parameter in
             ["first", "second"].prefix(buffers).map { "\(parameter.name).\($0)" }
         }
@@ -188,6 +200,15 @@ extension TrainingSession {
         let expectedStateNames = Set(expectedState)
         if let extra = optimizerState.keys.sorted().first(where: { !expectedStateNames.contains($0) }) {
             throw fail("unexpected optimizer state '\(extra)': \(header.options.optimizer.rawValue) after \(header.optimizerSteps) steps has no such buffer")
+        }
+        if !bestParameters.isEmpty {
+            for (name, value) in bestParameters where shapes[name] != value.shape {
+                throw fail("best-epoch parameter '\(name)' of shape \(value.shape) does not match a parameter")
+            }
+            guard bestParameters.count == shapes.count else {
+                throw fail("the best-epoch parameters hold \(bestParameters.count) tensors, the network has \(shapes.count)")
+            }
+            session.bestParameters = bestParameters
         }
         session.optimizer.restore(state: optimizerState, stepCount: header.optimizerSteps)
         session.optimizer.learningRate = header.options.schedule.learningRate(at: header.step, base: header.options.learningRate)
@@ -269,6 +290,23 @@ extension TrainingSession {
                 return "the feature standardizer is invalid: it must hold \(spec.inputSize) finite means and non-zero deviations"
             }
         }
+        if let standardizer = header.targetStandardizer {
+            guard !spec.output.isClassifier, standardizer.mean.count == spec.targetSize,
+                  standardizer.standardDeviation.count == spec.targetSize,
+                  standardizer.mean.allSatisfy(\.isFinite),
+                  standardizer.standardDeviation.allSatisfy({ $0.isFinite && $0 != 0 })
+            else {
+                return "the target standardizer is invalid: it must hold \(spec.targetSize) finite means and non-zero deviations, for a regression"
+            }
+        }
+        if let schema = header.schema {
+            guard schema.featureCount == spec.inputSize else {
+                return "the column schema encodes \(schema.featureCount) features, the network takes \(spec.inputSize)"
+            }
+            guard schema.classNames.count == (spec.output.isClassifier ? spec.targetSize : 0) else {
+                return "the column schema names \(schema.classNames.count) classes, the network predicts \(spec.output.isClassifier ? spec.targetSize : 0)"
+            }
+        }
         return nil
     }
 
@@ -304,9 +342,11 @@ extension TrainingSession {
               options.gradientClipNorm.map({ $0.isFinite && $0 > 0 }) ?? true,
               options.earlyStoppingPatience.map({ $0 >= 0 }) ?? true,
               (0..<1).contains(options.validationFraction),
+              (0..<1).contains(options.testFraction),
+              options.momentum.isFinite, options.momentum >= 0,
               isValid(options.schedule, depth: 0)
         else {
-            return "the training options are invalid (epochs, batch size, learning rate, schedule, weight decay, clipping, patience or validation fraction out of range)"
+            return "the training options are invalid (epochs, batch size, learning rate, momentum, schedule, weight decay, clipping, patience, validation or test fraction out of range)"
         }
         return nil
     }

@@ -35,7 +35,7 @@ extension TrainingSession {
     /// - Throws: ``TrainingError/invalidConfiguration(_:)`` or ``TrainingError/insufficientMemory(required:available:)``.
     public init(
         validating specification: NetworkSpecification, options: TrainingOptions, standardizer: Standardizer? = nil,
-        memory: SystemMemory? = SystemMemory.current
+        targetStandardizer: Standardizer? = nil, schema: TabularSchema? = nil, memory: SystemMemory? = SystemMemory.current
     ) throws(TrainingError) {
         try specification.validate()
         try options.validate()
@@ -44,7 +44,9 @@ extension TrainingSession {
                 "the standardizer has \(standardizer.featureCount) features, the network takes \(specification.inputSize)")
         }
         try Self.checkMemory(for: specification, options: options, memory: memory)
-        self.init(specification: specification, options: options, standardizer: standardizer)
+        self.init(
+            specification: specification, options: options, standardizer: standardizer,
+            targetStandardizer: targetStandardizer, schema: schema)
     }
 
     /// Throws when the memory estimate of training `specification` with `options` exceeds `memory`
@@ -54,7 +56,8 @@ extension TrainingSession {
         for specification: NetworkSpecification, options: TrainingOptions, memory: SystemMemory? = SystemMemory.current
     ) throws(TrainingError) {
         guard let memory else { return }
-        let estimate = MemoryEstimate(specification: specification, optimizer: options.optimizer, batchSize: options.batchSize)
+        let estimate = MemoryEstimate(
+            specification: specification, optimizer: options.optimizer, momentum: options.momentum, batchSize: options.batchSize)
         guard let estimate, estimate.totalBytes <= memory.bytes else {
             throw .insufficientMemory(required: estimate, available: memory)
         }

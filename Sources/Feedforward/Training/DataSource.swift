@@ -45,19 +45,41 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Data split for training: training, validation (for early stopping and model selection) and test.
+///
+/// The datasets hold raw features; ``TrainingSession`` applies ``standardizer`` (and
+/// ``targetStandardizer`` to regression targets) itself, so that the statistics of the training
+/// split travel with the model.
 public struct DataSplits: Sendable {
     /// The examples the network trains on.
     public var training: SupervisedDataset
     /// The examples held out for early stopping and model selection, when a validation fraction was given.
     public var validation: SupervisedDataset?
-    /// The examples held out for the final evaluation.
+    /// The examples held out for the final evaluation (empty when a CSV file is used whole for
+    /// training, with no test file).
     public var test: SupervisedDataset
-    /// Standardisation fitted on the training split (tabular data only).
+    /// Feature standardisation fitted on the training split (tabular data only).
     public var standardizer: Standardizer?
+    /// Target standardisation fitted on the training split (regression on tabular data only).
+    public var targetStandardizer: Standardizer?
+    /// How the CSV columns were encoded (tabular data only).
+    public var schema: TabularSchema?
+    /// Things the user should know about the encoding (categories the training file did not have).
+    public var warnings: [String] = []
 
-    /// Loads `source` and splits it reproducibly by `seed`. Image sets keep their own test split; a
-    /// CSV file is split 80/20 into train and test first. Validation comes out of the training part.
-    public static func load(_ source: DataSource, validationFraction: Double, seed: UInt64) throws -> DataSplits {
+    /// Loads `source` and splits it reproducibly by `seed`. Image sets keep their own test split.
+    ///
+    /// A CSV file is split into train and test by `testFraction` unless a separate `testFile` is
+    /// given; validation comes out of the training part by `validationFraction` unless a separate
+    /// `validationFile` is given. The ``TabularSchema`` (classes, categories, fill values) is fitted
+    /// on the training file (fill values on the training rows), or `schema` is used when given (a
+    /// trained model's), and every other file is encoded with it, columns matched by name.
+    /// - Throws: `DataError` for unreadable files or values (with file, line and column),
+    ///   `TrainingError.incompatibleData` when the split leaves no training rows.
+    public static func load(
+        _ source: DataSource, validationFraction: Double, seed: UInt64, testFraction: Double = 0.2,
+        testFile: String? = nil, validationFile: String? = nil, missingValues: MissingValueStrategy = .error,
+        schema: TabularSchema? = nil
+    ) throws -> DataSplits {
         var generator = SeededRandomNumberGenerator(seed: seed ^ 0x5EED_DA7A)
         func split(_ data: SupervisedDataset, fraction: Double) -> (SupervisedDataset, SupervisedDataset?) {
             guard fraction > 0, data.count >= 2 else { return (data, nil) }
@@ -73,6 +95,12 @@ public struct DataSplits: Sendable {
             }
             return (training, validation)
         }
+        /// `rows` split in two by `fraction`, or kept whole.
+        func split(_ rows: [Int], fraction: Double) -> (kept: [Int], held: [Int]) {
+            guard fraction > 0, rows.count >= 2 else { return (rows, []) }
+            let (kept, held) = Minibatching.trainValidationSplit(count: rows.count, validationFraction: fraction, using: &generator)
+            return (kept.map { rows[$0] }, held.map { rows[$0] })
+        }
         switch source {
         case .fashionMNIST, .mnist, .bundled:
             let images: ImageClassificationData
@@ -86,22 +114,57 @@ public struct DataSplits: Sendable {
                 training: training, validation: validation,
                 test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
         case .csv(let path, let labelColumn, let regression):
-            let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
-            let table = try CSV.readDataset(
-                contentsOf: URL(fileURLWithPath: path), target: column,
-                kind: regression ? .regression : .classification())
-            let all = SupervisedDataset(table)
-            try checkUsable(all, path: path, labelColumn: labelColumn)
-            // A fifth of the rows (at least one) is the test split, never shared with training.
-            let (rest, held) = split(all, fraction: Swift.max(0.2, 1 / Double(all.count)))
-            guard let test = held else {
-                throw TrainingError.incompatibleData("\(path) has \(all.count) data rows: at least 2 are needed, one to train on and one to test on")
+            let table = try CSV.readTable(contentsOf: URL(fileURLWithPath: path))
+            guard !table.rows.isEmpty else {
+                throw TrainingError.incompatibleData("\(path) has a header but no data rows")
             }
-            let (training, validation) = try validationSplit(rest)
+            // A test fraction holds out at least one row, never shared with training.
+            let testShare = testFile == nil && testFraction > 0 ? Swift.max(testFraction, 1 / Double(table.rows.count)) : 0
+            let (rest, testRows) = split(Array(table.rows.indices), fraction: testShare)
+            if testShare > 0 && (testRows.isEmpty || rest.isEmpty) {
+                throw TrainingError.incompatibleData(
+                    "\(path) has \(table.rows.count) data rows: at least 2 are needed, one to train on and one to test on")
+            }
+            let validationShare = validationFile == nil ? validationFraction : 0
+            let (trainingRows, validationRows) = split(rest, fraction: validationShare)
+            if validationShare > 0 && (validationRows.isEmpty || trainingRows.isEmpty) {
+                throw TrainingError.incompatibleData(
+                    "\(path): \(rest.count) training rows are too few to hold out a validation fraction of \(validationFraction) and keep some to train on")
+            }
+            guard !trainingRows.isEmpty else {
+                throw TrainingError.incompatibleData("\(path) leaves no rows for training (\(table.rows.count) rows)")
+            }
+            let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
+            let schema = try schema ?? TabularSchema(
+                fitting: table, target: column, regression: regression, missingValues: missingValues,
+                statisticsRows: trainingRows, path: path)
+            guard schema.featureCount > 0 else {
+                throw TrainingError.incompatibleData("\(path) has no feature columns besides the target \"\(schema.targetColumn)\"")
+            }
+            var warnings: [String] = []
+            func encode(_ table: CSVTable, path: String) throws -> SupervisedDataset {
+                let encoded = try schema.encode(table, requiresTarget: true, path: path)
+                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+                    warnings.append("\(path): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
+                }
+                return encoded.dataset!
+            }
+            func encodeFile(_ path: String) throws -> SupervisedDataset {
+                try encode(CSV.readTable(contentsOf: URL(fileURLWithPath: path)), path: path)
+            }
+            let all = try encode(table, path: path)
+            try checkUsable(all, path: path, labelColumn: labelColumn)
+            let training = all.subset(trainingRows)
+            let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : all.subset(validationRows))
+            let test = try testFile.map(encodeFile) ?? all.subset(testRows)
             let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
+            var targetStandardizer: Standardizer?
+            if case .values(let values) = training.targets {
+                targetStandardizer = Standardizer(fitting: values.scalars, featureCount: values.shape[1])
+            }
             return DataSplits(
-                training: training.standardized(by: standardizer), validation: validation?.standardized(by: standardizer),
-                test: test.standardized(by: standardizer), standardizer: standardizer)
+                training: training, validation: validation, test: test, standardizer: standardizer,
+                targetStandardizer: targetStandardizer, schema: schema, warnings: warnings)
         case .xor:
             guard validationFraction == 0 else {
                 throw TrainingError.incompatibleData("XOR trains and tests on its 4 points: it has no validation split (validation fraction \(validationFraction))")

@@ -23,9 +23,10 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
     /// The examples per batch `TrainingSession.evaluate(on:batchSize:)` uses by default.
     static let evaluationBatchSize = 1000
 
-    /// The estimate for training `specification` with `optimizer` in minibatches of `batchSize`,
-    /// or nil when a size in it overflows 64-bit arithmetic (such a network cannot fit anywhere).
-    public init?(specification: NetworkSpecification, optimizer: OptimizerChoice, batchSize: Int) {
+    /// The estimate for training `specification` with `optimizer` (and the `momentum` of ``OptimizerChoice/sgd``)
+    /// in minibatches of `batchSize`, or nil when a size in it overflows 64-bit arithmetic (such a
+    /// network cannot fit anywhere).
+    public init?(specification: NetworkSpecification, optimizer: OptimizerChoice, momentum: Double = 0, batchSize: Int) {
         guard batchSize > 0, let shapes = TrainingSession.parameterShapes(of: specification) else { return nil }
         var parameters = 0
         var unitsPerExample = specification.inputSize
@@ -38,7 +39,7 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
                 unitsPerExample = sum
             }
         }
-        let valuesPerParameter = 2 + optimizer.stateBuffersPerParameter
+        let valuesPerParameter = 2 + optimizer.stateBuffersPerParameter(momentum: momentum)
         let trainingValues = Self.product([4, batchSize, unitsPerExample])
         let evaluationValues = Self.product([2, Self.evaluationBatchSize, unitsPerExample])
         guard let parameterBytes = Self.product([4, valuesPerParameter, parameters]),
@@ -90,10 +91,10 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 extension OptimizerChoice {
     /// The state buffers the optimizer keeps per parameter tensor once it has taken a step (the
     /// velocity of momentum; the two moment estimates of RMSProp and Adam), named
-    /// `NAME.first` and `NAME.second` in its state.
-    public var stateBuffersPerParameter: Int {
+    /// `NAME.first` and `NAME.second` in its state); `momentum` is that of ``sgd``.
+    public func stateBuffersPerParameter(momentum: Double = 0) -> Int {
         switch self {
-        case .sgd: return 0
+        case .sgd: return momentum > 0 ? 1 : 0
         case .momentum, .nesterov: return 1
         case .rmsprop, .adam, .adamw: return 2
         }

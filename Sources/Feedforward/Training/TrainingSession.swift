@@ -5,10 +5,11 @@ public enum OptimizerChoice: String, Sendable, Codable, CaseIterable {
     /// ``SGD`` without momentum, with momentum 0.9, with Nesterov momentum 0.9; ``RMSProp``; ``Adam``; AdamW.
     case sgd, momentum, nesterov, rmsprop, adam, adamw
 
-    /// A fresh optimizer of this kind.
-    public func makeOptimizer(learningRate: Double) -> any Optimizer<Float> {
+    /// A fresh optimizer of this kind. `momentum` is the momentum of plain ``sgd`` (PyTorch's
+    /// `SGD(momentum:)`): `.sgd` with momentum 0.9 is the ``momentum`` optimizer.
+    public func makeOptimizer(learningRate: Double, momentum: Double = 0) -> any Optimizer<Float> {
         switch self {
-        case .sgd: return SGD(learningRate: learningRate)
+        case .sgd: return SGD(learningRate: learningRate, momentum: momentum)
         case .momentum: return SGD(learningRate: learningRate, momentum: 0.9)
         case .nesterov: return SGD(learningRate: learningRate, momentum: 0.9, nesterov: true)
         case .rmsprop: return RMSProp(learningRate: learningRate)
@@ -28,6 +29,8 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var optimizer = OptimizerChoice.momentum
     /// The learning rate the schedule starts from.
     public var learningRate = 0.05
+    /// The momentum of ``OptimizerChoice/sgd`` (0 for plain SGD).
+    public var momentum = 0.0
     /// The learning rate at each step.
     public var schedule = LearningRateSchedule.constant
     /// The strength λ of the L2 penalty λΣw² on weights (not biases).
@@ -38,9 +41,16 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var seed: UInt64 = 0
     /// Training stops when the validation loss has not improved for this many epochs, when set.
     public var earlyStoppingPatience: Int?
+    /// Whether training with early stopping (``earlyStoppingPatience``) puts back, when it ends
+    /// (stopped early or at the last epoch), the parameters of the epoch with the lowest validation
+    /// loss, as Keras's `EarlyStopping(restore_best_weights=True)`.
+    public var restoresBestParameters = true
     /// The fraction of the training data held out for validation (with ``seed``, it fixes the split,
     /// so resuming and evaluating use the same one).
     public var validationFraction = 0.0
+    /// The fraction of a CSV file held out as test data when no separate test file is given (with
+    /// ``seed``, it fixes the split, so evaluating a split later uses the same one).
+    public var testFraction = 0.2
     /// Whether an epoch skips the last minibatch when it would be smaller than ``batchSize``
     /// (PyTorch's `drop_last`).
     public var dropsLastPartialBatch = false
@@ -56,12 +66,15 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
         optimizer = try container.decodeIfPresent(OptimizerChoice.self, forKey: .optimizer) ?? defaults.optimizer
         learningRate = try container.decodeIfPresent(Double.self, forKey: .learningRate) ?? defaults.learningRate
+        momentum = try container.decodeIfPresent(Double.self, forKey: .momentum) ?? defaults.momentum
         schedule = try container.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? defaults.schedule
         weightDecay = try container.decodeIfPresent(Double.self, forKey: .weightDecay) ?? defaults.weightDecay
         gradientClipNorm = try container.decodeIfPresent(Double.self, forKey: .gradientClipNorm)
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
         earlyStoppingPatience = try container.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience)
+        restoresBestParameters = try container.decodeIfPresent(Bool.self, forKey: .restoresBestParameters) ?? false
         validationFraction = try container.decodeIfPresent(Double.self, forKey: .validationFraction) ?? defaults.validationFraction
+        testFraction = try container.decodeIfPresent(Double.self, forKey: .testFraction) ?? defaults.testFraction
         dropsLastPartialBatch = try container.decodeIfPresent(Bool.self, forKey: .dropsLastPartialBatch) ?? defaults.dropsLastPartialBatch
     }
 }
@@ -148,24 +161,42 @@ public struct TrainingSession: Sendable {
     public var step = 0
     /// The record of every completed epoch.
     public var history: [EpochRecord] = []
-    /// Feature standardisation fitted on the training split, applied to every input.
+    /// Feature standardisation fitted on the training split. Every method that takes features
+    /// (``trainEpoch(on:validation:evaluateTraining:progress:)``, ``evaluate(on:batchSize:)``,
+    /// ``outputs(for:)``, ``predictions(for:)``) takes them raw and applies it.
     public var standardizer: Standardizer?
     /// The processes training this network together (data-parallel: each takes its share of every
     /// batch); a world of one process by default. See ``synchronize(over:from:)`` and ``load(from:over:)``.
     public var communicator: any Communicator = SingleProcessCommunicator()
+    /// Standardisation of regression targets fitted on the training split: the network learns
+    /// standardised targets, and ``predictions(for:)`` and ``evaluate(on:batchSize:)`` undo it, so
+    /// values go in and come out in the data's own units.
+    public var targetStandardizer: Standardizer?
+    /// How the columns of the training CSV file became features and targets (class names,
+    /// categories, imputed values), when the data came from one.
+    public var schema: TabularSchema?
     var bestValidationLoss = Double.infinity
     var epochsWithoutImprovement = 0
+    /// The parameters of the epoch with the lowest validation loss so far (kept when
+    /// ``TrainingOptions/restoresBestParameters`` is set).
+    var bestParameters: [String: Tensor<Float>]?
 
     /// A session with a freshly initialised network (seeded by `options.seed`). The specification
     /// must describe a buildable network; for one that users supply, use
-    /// ``init(validating:options:standardizer:memory:)``, which checks it and the memory it needs first.
-    public init(specification: NetworkSpecification, options: TrainingOptions, standardizer: Standardizer? = nil) {
+    /// ``init(validating:options:standardizer:targetStandardizer:schema:memory:)``, which checks it and
+    /// the memory it needs first.
+    public init(
+        specification: NetworkSpecification, options: TrainingOptions, standardizer: Standardizer? = nil,
+        targetStandardizer: Standardizer? = nil, schema: TabularSchema? = nil
+    ) {
         self.specification = specification
         self.options = options
         self.standardizer = standardizer
+        self.targetStandardizer = targetStandardizer
+        self.schema = schema
         generator = SeededRandomNumberGenerator(seed: options.seed)
         model = specification.makeModel(generator: &generator)
-        optimizer = options.optimizer.makeOptimizer(learningRate: options.learningRate)
+        optimizer = options.optimizer.makeOptimizer(learningRate: options.learningRate, momentum: options.momentum)
     }
 
     /// Whether early stopping has triggered or all epochs are done.
@@ -253,9 +284,15 @@ public struct TrainingSession: Sendable {
             if validationResult.loss < bestValidationLoss {
                 bestValidationLoss = validationResult.loss
                 epochsWithoutImprovement = 0
+                if options.restoresBestParameters && options.earlyStoppingPatience != nil {
+                    bestParameters = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.value) })
+                }
             } else {
                 epochsWithoutImprovement += 1
             }
+        }
+        if isFinished, options.restoresBestParameters, let bestParameters {
+            try model.loadParameters(bestParameters)
         }
         let record = EpochRecord(
             epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
@@ -273,14 +310,38 @@ public struct TrainingSession: Sendable {
         }
     }
 
-    /// The network's raw outputs for `features`, without recording gradients.
+    /// The network's raw outputs for raw `features` (standardised by ``standardizer`` first),
+    /// without recording gradients. Regression outputs are in standardised target units; use
+    /// ``predictions(for:)`` for values in the data's units.
     public func outputs(for features: Tensor<Float>) -> Tensor<Float> {
-        withoutGradients { model(features) }
+        let input = standardized(features)
+        return withoutGradients { model(input) }
     }
 
-    /// Point predictions: class scores for classifiers, values for regression.
+    /// Point predictions for raw `features`: class scores for classifiers, values in the targets'
+    /// own units for regression.
     public func predictions(for features: Tensor<Float>) -> Tensor<Float> {
-        specification.output.predictions(outputs: outputs(for: features), targetSize: specification.targetSize)
+        restored(specification.output.predictions(outputs: outputs(for: features), targetSize: specification.targetSize))
+    }
+
+    /// `features` standardised by ``standardizer`` (unchanged without one).
+    func standardized(_ features: Tensor<Float>) -> Tensor<Float> {
+        guard let standardizer else { return features }
+        precondition(features.rank == 2 && features.shape[1] == standardizer.featureCount,
+            "TrainingSession: the network takes \(standardizer.featureCount) features per example, got inputs of shape \(features.shape)")
+        return Tensor(shape: features.shape, scalars: standardizer.transform(features.scalars))
+    }
+
+    /// Batch targets with values standardised by ``targetStandardizer``.
+    func standardized(_ targets: SupervisedTargetsBatch<Float>) -> SupervisedTargetsBatch<Float> {
+        guard case .values(let values) = targets, let targetStandardizer else { return targets }
+        return .values(Tensor(shape: values.shape, scalars: targetStandardizer.transform(values.scalars)))
+    }
+
+    /// Network predictions in standardised target units mapped back to the targets' units.
+    func restored(_ predictions: Tensor<Float>) -> Tensor<Float> {
+        guard let targetStandardizer, !specification.output.isClassifier else { return predictions }
+        return Tensor(shape: predictions.shape, scalars: targetStandardizer.inverseTransform(predictions.scalars))
     }
 
     /// Loss and metrics of the current network on `dataset` (in batches, without recording).
@@ -288,6 +349,7 @@ public struct TrainingSession: Sendable {
         var lossSum = 0.0
         var classification: ClassificationMetrics?
         var regression: RegressionMetrics?
+        var scoredLabels: [(score: Float, isPositive: Bool)] = []
         if case .classes(_, let classCount) = dataset.targets {
             classification = ClassificationMetrics(classCount: Swift.max(classCount, specification.targetSize))
         } else {
@@ -296,11 +358,15 @@ public struct TrainingSession: Sendable {
         withoutGradients {
             for range in Minibatching.batchRanges(count: dataset.count, batchSize: batchSize) {
                 let indices = Array(range)
-                let features = dataset.features(at: indices)
+                let features = standardized(dataset.features(at: indices))
                 let targets = Self.batchTargets(dataset.targets, indices)
                 let outputs = model(features)
-                lossSum += Double(specification.output.loss(outputs: outputs, targets: targets).scalar) * Double(indices.count)
-                let predictions = specification.output.predictions(outputs: outputs, targetSize: specification.targetSize)
+                lossSum += Double(specification.output.loss(outputs: outputs, targets: standardized(targets)).scalar) * Double(indices.count)
+                let predictions = restored(specification.output.predictions(outputs: outputs, targetSize: specification.targetSize))
+                if case .classes(let labels) = targets, specification.targetSize == 2 {
+                    let probabilities = softmax(predictions, alongAxis: 1).scalars
+                    for (row, label) in labels.enumerated() { scoredLabels.append((probabilities[row * 2 + 1], label == 1)) }
+                }
                 switch targets {
                 case .classes(let labels): classification?.add(scores: predictions, labels: labels)
                 case .values(let values): regression?.add(predictions: predictions, targets: values)
@@ -309,6 +375,7 @@ public struct TrainingSession: Sendable {
         }
         return EvaluationResult(
             loss: lossSum / Double(Swift.max(dataset.count, 1)), count: dataset.count,
-            classification: classification, regression: regression)
+            classification: classification, regression: regression,
+            rocAUC: scoredLabels.isEmpty ? nil : ClassificationMetrics.areaUnderROCCurve(scoredLabels))
     }
 }

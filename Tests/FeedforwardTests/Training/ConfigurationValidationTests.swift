@@ -47,7 +47,7 @@ import Testing
     func stateBufferCountMatchesTheOptimizer(choice: OptimizerChoice) throws {
         var session = TrainingSessionTests.session(epochs: 1, optimizer: choice)
         try session.trainEpoch(on: TrainingSessionTests.blobs(count: 16, seed: 3))
-        #expect(session.optimizer.state.count == session.model.parameters.count * choice.stateBuffersPerParameter)
+        #expect(session.optimizer.state.count == session.model.parameters.count * choice.stateBuffersPerParameter())
     }
 
     @Test func aNetworkLargerThanMemoryIsRefusedWithBothFigures() {
