@@ -126,33 +126,16 @@ struct Predict: ParsableCommand {
     func readFeatures() throws -> Tensor<Float> {
         let url = URL(fileURLWithPath: input)
         if input.lowercased().hasSuffix(".csv") {
-            let table = try CSV.parse(Array(try Data(contentsOf: url)), path: input)
-            var keep = Array(table.header.indices)
-            if let labelColumn {
-                guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), keep.contains(index) else {
+            let columns = try CSV.readColumns(contentsOf: url) { header in
+                guard let labelColumn else { return [] }
+                guard let index = Int(labelColumn) ?? header.firstIndex(of: labelColumn), header.indices.contains(index) else {
                     throw ValidationError("\(input) has no column '\(labelColumn)'")
                 }
-                keep.remove(at: index)
+                return [index]
             }
-            var values: [Float] = []
-            values.reserveCapacity(table.rows.count * keep.count)
-            for (rowIndex, row) in table.rows.enumerated() {
-                for column in keep {
-                    guard let value = Float(row[column].trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                        throw ValidationError("\(input):\(table.lineNumbers[rowIndex]): column '\(table.header[column])' holds '\(row[column])', not a number")
-                    }
-                    values.append(value)
-                }
-            }
-            return Tensor(shape: [table.rows.count, keep.count], scalars: values)
+            return Tensor(shape: [columns.rowCount, columns.numericColumns.count], scalars: columns.numbers)
         }
-        let images = try IDX.read(contentsOf: url)
-        guard images.shape.count >= 2 else {
-            throw ValidationError("\(input) holds an array of shape \(images.shape), not images")
-        }
-        let pixels = images.shape.dropFirst().reduce(1, *)
-        let scale: Float = images.dataType == .uint8 ? 1 / 255 : 1
-        return Tensor(shape: [images.shape[0], pixels], scalars: images.floats().map { $0 * scale })
+        return try LabeledImages.features(ofImagesAt: url)   // the rule `train` and `evaluate` read images by
     }
 }
 

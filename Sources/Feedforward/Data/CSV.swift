@@ -55,6 +55,12 @@ public enum CSV {
         return sink.table
     }
 
+    /// The number a field holds by the rule every CSV reader applies, or nil: spaces and tabs around
+    /// it are ignored, and it must be a finite value that Swift's `Float(_:)` reads (correctly rounded).
+    public static func number(in field: String) -> Float? {
+        NumberParsing.float(field)
+    }
+
     /// Reads a CSV file into a numeric dataset: every column but the target is a feature.
     /// - Parameters:
     ///   - url: the file.
@@ -216,6 +222,8 @@ struct TableSink: CSVRecordVisitor {
         fields.removeAll(keepingCapacity: true)
         columns.removeAll(keepingCapacity: true)
     }
+
+    mutating func noteProgress(bytesRead: Int) {}
 
     mutating func discardRecord() {
         lastColumn.lineStart = -1

@@ -170,11 +170,6 @@ extension CSV {
     }
 }
 
-extension CSVRecordVisitor {
-    /// Told how many bytes of the file have been tokenized (to size buffers); by default ignored.
-    mutating func noteProgress(bytesRead: Int) {}
-}
-
 /// Collects the records of a CSV file into `CSVColumns`.
 struct ColumnSink: CSVRecordVisitor {
     let path: String?

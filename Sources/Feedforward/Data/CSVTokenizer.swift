@@ -41,6 +41,8 @@ protocol CSVRecordVisitor {
     mutating func endRecord(line: Int) throws
     /// The current data record was cut by the end of the buffer: forget the fields seen since it began.
     mutating func discardRecord()
+    /// Told how many bytes of the file have been tokenized so far (to size buffers).
+    mutating func noteProgress(bytesRead: Int)
 }
 
 /// The RFC 4180 tokenizer shared by every CSV reader: comma-separated fields (the delimiter is

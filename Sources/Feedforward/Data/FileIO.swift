@@ -163,19 +163,20 @@ enum FileIO {
         return Array(prefix[..<written])
     }
 
-    /// Decompresses a whole gzip or zlib stream, producing at most `limit` bytes.
+    /// Decompresses a whole gzip or zlib stream that may hold at most `limit` bytes, straight into
+    /// the returned array (reserved at `limit` bytes, which take memory only as they are written).
     static func gunzip(_ bytes: [UInt8], limit: Int, path: String?) throws -> [UInt8] {
         precondition(limit >= 0, "the decompression limit must not be negative")
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        var size = 0
-        let status = bytes.withUnsafeBufferPointer { input in
-            ff_gunzip(input.baseAddress, input.count, limit, &output, &size)
+        var status = FF_INFLATE_OK
+        let output = [UInt8](unsafeUninitializedCapacity: limit) { buffer, initialized in
+            var written = 0
+            status = bytes.withUnsafeBufferPointer { input in
+                ff_gunzip(input.baseAddress, input.count, buffer.baseAddress, limit, &written)
+            }
+            initialized = written
         }
-        guard status == FF_INFLATE_OK, let output else {
-            throw inflateError(status, path: path, limit: limit)
-        }
-        defer { free(output) }
-        return Array(UnsafeBufferPointer(start: output, count: size))
+        guard status == FF_INFLATE_OK else { throw inflateError(status, path: path, limit: limit) }
+        return output
     }
 
     /// Writes bytes atomically: to a temporary file in the destination's directory, flushed with

@@ -13,6 +13,7 @@ import Foundation
 /// path decides. Everything else goes through `Float(_:)` on the trimmed text.
 enum NumberParsing {
     /// The finite number `count` bytes spell, or nil.
+    @inline(__always)
     static func float(_ bytes: UnsafePointer<UInt8>, count: Int) -> Float? {
         if let value = shortDecimal(bytes, count: count) { return value }
         return generalFloat(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
@@ -32,11 +33,34 @@ enum NumberParsing {
         return value
     }
 
-    /// Exact powers of ten as `Double`s: 10^0 ... 10^22.
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        var power = 1.0
-        for _ in 0..<exponent { power *= 10 }
-        return power
+    /// 10^exponent for exponent in 0...22, each exact in a `Double` (a switch: no array to retain in the hot loop).
+    @inline(__always)
+    static func exactPowerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: return 1e0
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
     }
 
     /// The fast path for `[+-]?digits[.digits][(e|E)[+-]?digits]` with ASCII spaces or tabs around,
@@ -95,7 +119,7 @@ enum NumberParsing {
         }
         guard i == end, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else { return nil }
         var value = Double(mantissa)
-        if exponent < 0 { value /= powersOfTen[-exponent] } else { value *= powersOfTen[exponent] }
+        if exponent < 0 { value /= exactPowerOfTen(-exponent) } else { value *= exactPowerOfTen(exponent) }
         // Halfway between two Floats: the low 29 of the 52 stored bits are 1 followed by zeros.
         guard value.bitPattern & 0x1FFF_FFFF != 0x1000_0000 else { return nil }
         let result = Float(value)
