@@ -12,8 +12,11 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSV FuzzSafeTensors FuzzCheckpoint); fi
 
-swift build -c release --scratch-path ../.build-fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address
+# FUZZ_SKIP_BUILD=1 runs the targets as last built.
+if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
+    swift build -c release --scratch-path ../.build-fuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address
+fi
 bin="$(swift build -c release --scratch-path ../.build-fuzz --show-bin-path)"
 
 status=0
@@ -38,7 +41,7 @@ for target in "${targets[@]}"; do
             echo "   FINDING: see $artifacts/ and $work.$((i + 1)).log"
         fi
     done
-    total=$(cat "$work".*.log | awk -F: '/stat::number_of_executed_units/ { n += $2 } END { print n + 0 }')
+    total=$(cat "$work".*.log | awk '/stat::number_of_executed_units/ { n += $NF } END { print n + 0 }')
     echo "   executions: $total in ${seconds}s x $workers worker(s)"
     grep -h "stat::peak_rss_mb" "$work".*.log | sed 's/^/   /' || true
 done

@@ -106,14 +106,15 @@ enum FileIO {
         guard file.reportedSize <= limit else {
             throw DataError(.tooLarge, path: file.path, "the file holds \(file.reportedSize) bytes, more than the limit of \(limit)")
         }
-        var bytes = [UInt8](repeating: 0, count: max(file.reportedSize, 1 << 16))
+        // One byte more than the limit allows, to see a file that goes past it (or grew since stat).
+        var bytes = [UInt8](repeating: 0, count: min(max(file.reportedSize, 1 << 16), limit) + 1)
         var count = 0
         while true {
             if count == bytes.count {
-                guard count < limit else {
+                guard count <= limit else {
                     throw DataError(.tooLarge, path: file.path, "the file holds more than the limit of \(limit) bytes")
                 }
-                bytes.append(contentsOf: repeatElement(0, count: min(max(count, 1 << 16), limit - count)))
+                bytes.append(contentsOf: repeatElement(0, count: min(max(count, 1 << 16), limit - count + 1)))
             }
             let n = try bytes.withUnsafeMutableBytes { try file.read(into: $0.baseAddress! + count, count: $0.count - count) }
             if n == 0 { break }

@@ -29,7 +29,10 @@ public struct LabeledImages: Equatable, Sendable {
     }
 
     /// Pixels scaled to [0, 1], image after image (computed from ``pixels``).
-    public var images: [Float] { pixels.map { Float($0) / 255 } }
+    public var images: [Float] { Self.scaled(pixels) }
+
+    /// Pixel bytes scaled to [0, 1]: the one rule by which images become features.
+    static func scaled(_ pixels: [UInt8]) -> [Float] { pixels.map { Float($0) / 255 } }
 
     /// The number of images.
     public var count: Int { labels.count }
@@ -98,8 +101,7 @@ public struct LabeledImages: Equatable, Sendable {
     public static func features(ofImagesAt url: URL, byteLimit: Int = IDX.defaultByteLimit) throws -> Tensor<Float> {
         let (count, height, width) = try checkImageHeader(url, byteLimit: byteLimit)
         let pixels = try readPixels(url, count: count, byteLimit: byteLimit)
-        let images = LabeledImages(pixels: pixels, labels: [Int32](repeating: 0, count: count), height: height, width: width, classCount: 1)
-        return Tensor(shape: images.shape, scalars: images.images)
+        return Tensor(shape: [count, height * width], scalars: scaled(pixels))
     }
 
     /// Checks that an image file declares unsigned bytes of rank 2 or 3 within `byteLimit`;
