@@ -100,82 +100,48 @@ static int ff_all_zero(const uint8_t *p, size_t n) {
     return 1;
 }
 
-ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, size_t max_output,
-                            uint8_t **output, size_t *output_size) {
-    if (output == NULL || output_size == NULL) return FF_INFLATE_CORRUPT;
-    *output = NULL;
+ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, uint8_t *output,
+                            size_t output_capacity, size_t *output_size) {
+    if (output_size == NULL) return FF_INFLATE_CORRUPT;
     *output_size = 0;
     if (!ff_zlib_load()) return FF_INFLATE_NO_ZLIB;
     if (input == NULL || input_size == 0) return FF_INFLATE_TRUNCATED;
 
-    // Start near a typical compression ratio, then double, never past max_output.
-    size_t capacity = input_size > SIZE_MAX / 4 ? SIZE_MAX : input_size * 4;
-    if (capacity < 65536) capacity = 65536;
-    capacity = ff_min_size(capacity, max_output);
-    uint8_t *buffer = malloc(capacity > 0 ? capacity : 1);
-    if (buffer == NULL) return FF_INFLATE_OUT_OF_MEMORY;
-
     ff_z_stream stream;
     memset(&stream, 0, sizeof stream);
     int rc = ff_inflateInit2_(&stream, 15 + 32, ff_zlibVersion(), (int)sizeof(ff_z_stream));
-    if (rc != FF_Z_OK) {
-        free(buffer);
-        return rc == FF_Z_MEM_ERROR ? FF_INFLATE_OUT_OF_MEMORY : FF_INFLATE_NO_ZLIB;
-    }
+    if (rc != FF_Z_OK) return rc == FF_Z_MEM_ERROR ? FF_INFLATE_OUT_OF_MEMORY : FF_INFLATE_NO_ZLIB;
 
     size_t in_pos = 0;    // bytes of input consumed
     size_t out_pos = 0;   // bytes of output produced
+    uint8_t probe;        // where one byte past the caller's buffer goes, to detect more output
     ff_inflate_status status = FF_INFLATE_OK;
 
     for (;;) {
-        if (out_pos == capacity) {
-            if (capacity == max_output) {
-                // The buffer is at the cap: probe for one more byte of output.
-                uint8_t probe;
-                stream.next_in = input + in_pos;
-                stream.avail_in = (unsigned int)ff_min_size(input_size - in_pos, UINT_MAX);
-                stream.next_out = &probe;
-                stream.avail_out = 1;
-                unsigned int before_in = stream.avail_in;
-                rc = ff_inflate(&stream, FF_Z_NO_FLUSH);
-                in_pos += before_in - stream.avail_in;
-                if (stream.avail_out == 0) { status = FF_INFLATE_TOO_LARGE; break; }
-                if (rc == FF_Z_STREAM_END) goto member_end;
-                if (rc == FF_Z_OK || rc == FF_Z_BUF_ERROR) {
-                    if (in_pos == input_size) { status = FF_INFLATE_TRUNCATED; break; }
-                    continue;
-                }
-                status = rc == FF_Z_MEM_ERROR ? FF_INFLATE_OUT_OF_MEMORY : FF_INFLATE_CORRUPT;
-                break;
-            }
-            size_t grown = capacity > SIZE_MAX / 2 ? SIZE_MAX : capacity * 2;
-            grown = ff_min_size(grown, max_output);
-            uint8_t *bigger = realloc(buffer, grown);
-            if (bigger == NULL) { status = FF_INFLATE_OUT_OF_MEMORY; break; }
-            buffer = bigger;
-            capacity = grown;
-        }
-
+        int full = out_pos == output_capacity;
         stream.next_in = input + in_pos;
         stream.avail_in = (unsigned int)ff_min_size(input_size - in_pos, UINT_MAX);
-        stream.next_out = buffer + out_pos;
-        stream.avail_out = (unsigned int)ff_min_size(capacity - out_pos, UINT_MAX);
+        stream.next_out = full ? &probe : output + out_pos;
+        stream.avail_out = full ? 1 : (unsigned int)ff_min_size(output_capacity - out_pos, UINT_MAX);
         unsigned int before_in = stream.avail_in;
         unsigned int before_out = stream.avail_out;
         rc = ff_inflate(&stream, FF_Z_NO_FLUSH);
         in_pos += before_in - stream.avail_in;
-        out_pos += before_out - stream.avail_out;
+        if (full) {
+            if (stream.avail_out == 0) { status = FF_INFLATE_TOO_LARGE; break; }
+        } else {
+            out_pos += before_out - stream.avail_out;
+        }
 
         if (rc == FF_Z_OK || rc == FF_Z_BUF_ERROR) {
             // Without progress and with all input used, the stream was cut short.
-            if (in_pos == input_size && out_pos < capacity) { status = FF_INFLATE_TRUNCATED; break; }
+            if (in_pos == input_size && stream.avail_out > 0) { status = FF_INFLATE_TRUNCATED; break; }
             continue;
         }
         if (rc != FF_Z_STREAM_END) {
             status = rc == FF_Z_MEM_ERROR ? FF_INFLATE_OUT_OF_MEMORY : FF_INFLATE_CORRUPT;
             break;
         }
-    member_end:
         // One gzip member (or zlib stream) is complete; another gzip member may follow.
         if (in_pos == input_size || ff_all_zero(input + in_pos, input_size - in_pos)) break;
         if (input_size - in_pos >= 2 && input[in_pos] == 0x1f && input[in_pos + 1] == 0x8b) {
@@ -186,14 +152,8 @@ ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, size_t max_
         break;
     }
     ff_inflateEnd(&stream);
-
-    if (status != FF_INFLATE_OK) {
-        free(buffer);
-        return status;
-    }
-    *output = buffer;
     *output_size = out_pos;
-    return FF_INFLATE_OK;
+    return status;
 }
 
 ff_inflate_status ff_gunzip_prefix(const uint8_t *input, size_t input_size, uint8_t *prefix,

@@ -20,6 +20,8 @@ let subcommands: [String: Subcommand] = [
                       run: xorBenchmark),
     "autodiff": Subcommand(summary: "MLP gradient vs Hessian-vector product vs GEMMs; per-op recording overhead [--json] [--profile-hvp N | --profile-gradient N]",
                            run: autodiffBenchmark),
+    "csv": Subcommand(summary: "load a CSV file as `train --dataset csv:FILE` does: seconds and peak RSS [--regression]",
+                      run: csvBenchmark),
     "all": Subcommand(summary: "train (3 epochs), xor and autodiff briefly, as one table [--json]",
                       run: allBenchmarks),
 ]

@@ -162,51 +162,35 @@ struct Predict: ParsableCommand {
 
     func readFeatures(schema: TabularSchema?) throws -> Tensor<Float> {
         let url = URL(fileURLWithPath: input)
-        if input.lowercased().hasSuffix(".csv") {
-            var table = try CSV.readTable(contentsOf: url)
-            if let schema {
-                if let labelColumn, labelColumn != schema.targetColumn {
-                    guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), table.header.indices.contains(index) else {
-                        throw ValidationError("\(input) has no column '\(labelColumn)'")
-                    }
-                    table.header.remove(at: index)
-                    for row in table.rows.indices {
-                        table.rows[row].remove(at: index)
-                        table.fieldColumns[row].remove(at: index)
-                    }
-                }
-                let encoded = try schema.encode(table, requiresTarget: false, path: input)
-                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
-                    printError("warning: \(input): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
-                }
-                return encoded.features
-            }
-            var keep = Array(table.header.indices)
-            if let labelColumn {
-                guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), keep.contains(index) else {
+        guard input.lowercased().hasSuffix(".csv") else {
+            return try LabeledImages.features(ofImagesAt: url)   // the rule `train` and `evaluate` read images by
+        }
+        guard let schema else {
+            let columns = try CSV.readColumns(contentsOf: url) { header in
+                guard let labelColumn else { return [] }
+                guard let index = Int(labelColumn) ?? header.firstIndex(of: labelColumn), header.indices.contains(index) else {
                     throw ValidationError("\(input) has no column '\(labelColumn)'")
                 }
-                keep.remove(at: index)
+                return [index]
             }
-            var values: [Float] = []
-            values.reserveCapacity(table.rows.count * keep.count)
-            for (rowIndex, row) in table.rows.enumerated() {
-                for column in keep {
-                    guard let value = Float(row[column].trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                        throw ValidationError("\(input):\(table.lineNumbers[rowIndex]): column '\(table.header[column])' holds '\(row[column])', not a number")
-                    }
-                    values.append(value)
-                }
+            return Tensor(shape: [columns.rowCount, columns.numericColumns.count], scalars: columns.numbers)
+        }
+        var table = try CSV.readTable(contentsOf: url)
+        if let labelColumn, labelColumn != schema.targetColumn {
+            guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), table.header.indices.contains(index) else {
+                throw ValidationError("\(input) has no column '\(labelColumn)'")
             }
-            return Tensor(shape: [table.rows.count, keep.count], scalars: values)
+            table.header.remove(at: index)
+            for row in table.rows.indices {
+                table.rows[row].remove(at: index)
+                table.fieldColumns[row].remove(at: index)
+            }
         }
-        let images = try IDX.read(contentsOf: url)
-        guard images.shape.count >= 2 else {
-            throw ValidationError("\(input) holds an array of shape \(images.shape), not images")
+        let encoded = try schema.encode(table, requiresTarget: false, path: input)
+        for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+            printError("warning: \(input): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
         }
-        let pixels = images.shape.dropFirst().reduce(1, *)
-        let scale: Float = images.dataType == .uint8 ? 1 / 255 : 1
-        return Tensor(shape: [images.shape[0], pixels], scalars: images.floats().map { $0 * scale })
+        return encoded.features
     }
 }
 

@@ -157,15 +157,16 @@ typedef enum {
     FF_INFLATE_OK = 0,
     FF_INFLATE_NO_ZLIB = 1,        ///< libz could not be loaded
     FF_INFLATE_CORRUPT = 2,        ///< the stream is not valid gzip/zlib data
-    FF_INFLATE_TOO_LARGE = 3,      ///< output would exceed max_output
+    FF_INFLATE_TOO_LARGE = 3,      ///< output would exceed the caller's buffer
     FF_INFLATE_OUT_OF_MEMORY = 4,
     FF_INFLATE_TRUNCATED = 5,      ///< the stream ended before its end marker
 } ff_inflate_status;
 
-/// Decompresses gzip (or zlib) data. On FF_INFLATE_OK, *output is a malloc'ed buffer of *output_size
-/// bytes that the caller frees with free(). Never produces more than max_output bytes.
-ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, size_t max_output,
-                            uint8_t **output, size_t *output_size);
+/// Decompresses gzip (or zlib) data, all members, straight into the caller's buffer of
+/// output_capacity bytes: no other memory than zlib's own window is used. *output_size receives the
+/// count written. FF_INFLATE_TOO_LARGE when the stream holds more than output_capacity bytes.
+ff_inflate_status ff_gunzip(const uint8_t *input, size_t input_size, uint8_t *output,
+                            size_t output_capacity, size_t *output_size);
 
 /// Decompresses only the first bytes of gzip (or zlib) data into the caller's buffer: at most
 /// prefix_capacity bytes; *prefix_size receives the count written. Returns FF_INFLATE_OK when the

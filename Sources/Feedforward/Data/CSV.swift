@@ -47,34 +47,18 @@ public enum CSVClassOrder: Equatable, Sendable {
 public enum CSV {
     /// Parses CSV bytes into a header and records. `path` names the source in errors.
     /// - Throws: `DataError`: `.emptyFile`, `.invalidUTF8`, `.malformedQuotedField`, or `.raggedRow`
-    ///   when a record's field count differs from the header's, each with line and column.
+    ///   when a record's field count differs from the header's, each with line and column; the
+    ///   first problem in file order.
     public static func parse(_ bytes: [UInt8], path: String? = nil, delimiter: Unicode.Scalar = ",") throws -> CSVTable {
-        precondition(delimiter.isASCII && delimiter != "\"" && delimiter != "\n" && delimiter != "\r",
-                     "the delimiter must be an ASCII character other than a quote or a line break")
-        var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-        if let bad = firstInvalidUTF8(bytes, from: start) {
-            let (line, column) = lineAndColumn(of: bad, in: bytes, from: start)
-            throw DataError(.invalidUTF8, path: path, at: .lineColumn(line: line, column: column),
-                            "invalid UTF-8 (byte \(bad) is \(IDX.hex(bytes[bad])))")
-        }
-        let records = try splitRecords(bytes, from: start, path: path, delimiter: UInt8(delimiter.value))
-        guard let header = records.first else {
-            throw DataError(.emptyFile, path: path, "the file is empty, expected a header row")
-        }
-        var table = CSVTable(header: header.fields, rows: [], lineNumbers: [], fieldColumns: [])
-        for record in records.dropFirst() {
-            guard record.fields.count == header.fields.count else {
-                let column = record.fields.count > header.fields.count
-                    ? record.columns[header.fields.count] : (record.columns.last ?? 1)
-                throw DataError(.raggedRow, path: path, at: .lineColumn(line: record.line, column: column),
-                                "expected \(header.fields.count) fields as in the header, found \(record.fields.count)")
-            }
-            table.rows.append(record.fields)
-            table.lineNumbers.append(record.line)
-            table.fieldColumns.append(record.columns)
-        }
-        return table
+        var sink = TableSink()
+        try scan(bytes, path: path, delimiter: delimiter, visitor: &sink)
+        return sink.table
+    }
+
+    /// The number a field holds by the rule every CSV reader applies, or nil: spaces and tabs around
+    /// it are ignored, and it must be a finite value that Swift's `Float(_:)` reads (correctly rounded).
+    public static func number(in field: String) -> Float? {
+        NumberParsing.float(field)
     }
 
     /// Reads a CSV file into a numeric dataset: every column but the target is a feature.
@@ -84,29 +68,41 @@ public enum CSV {
     ///   - kind: classification (labels mapped to class indices as `order` says) or regression.
     /// - Throws: `DataError`: parse errors, `.missingColumn`, `.nonNumericValue` with line and column.
     public static func readDataset(contentsOf url: URL, target: CSVColumn, kind: CSVTargetKind) throws -> TabularDataset {
-        try dataset(from: parse(FileIO.readAll(url), path: url.path), target: target, kind: kind, path: url.path)
+        // Fast path: features parsed straight into the matrix, the target kept as text.
+        var targetIndex = 0
+        let columns: CSVColumns
+        do {
+            columns = try readColumns(contentsOf: url) { header in
+                targetIndex = try index(of: target, in: header, path: url.path)
+                return [targetIndex]
+            }
+        } catch let error as DataError where error.kind == .nonNumericValue {
+            // A feature that is not a number: the general path over the whole table decides.
+            return try dataset(from: parse(FileIO.readAll(url), path: url.path), target: target, kind: kind, path: url.path)
+        }
+        let raw = columns.text[targetIndex]!
+        let targets: TabularTargets
+        switch kind {
+        case .regression:
+            targets = .values(try raw.indices.map { row in
+                guard let value = NumberParsing.float(raw[row]) else {
+                    // Located by the general path, which reads the file again (only on this error).
+                    return try number(raw[row], row: row, column: targetIndex,
+                                      in: parse(FileIO.readAll(url), path: url.path), path: url.path)
+                }
+                return value
+            })
+        case .classification(let order):
+            targets = classTargets(raw, order: order)
+        }
+        return try trainableDataset(featureNames: columns.numericColumns.map { columns.header[$0] },
+                                    features: columns.numbers, targets: targets, path: url.path)
     }
 
     /// Turns a parsed table into a numeric dataset; see `readDataset(contentsOf:target:kind:)`.
     /// - Throws: `DataError`.
     public static func dataset(from table: CSVTable, target: CSVColumn, kind: CSVTargetKind, path: String? = nil) throws -> TabularDataset {
-        let targetIndex: Int
-        switch target {
-        case .name(let name):
-            guard let i = table.header.firstIndex(of: name) else {
-                throw DataError(.missingColumn, path: path, at: .lineColumn(line: 1, column: 1),
-                                "no column named \"\(name)\"; the columns are \(table.header)")
-            }
-            targetIndex = i
-        case .index(let i):
-            guard i >= 0 && i < table.header.count else {
-                throw DataError(.missingColumn, path: path, at: .lineColumn(line: 1, column: 1),
-                                "no column at index \(i); the file has \(table.header.count) columns")
-            }
-            targetIndex = i
-        case .last:
-            targetIndex = table.header.count - 1
-        }
+        let targetIndex = try index(of: target, in: table.header, path: path)
         let featureColumns = table.header.indices.filter { $0 != targetIndex }
         var features: [Float] = []
         features.reserveCapacity(table.rows.count * featureColumns.count)
@@ -122,168 +118,116 @@ public enum CSV {
                 try number(table.rows[$0][targetIndex], row: $0, column: targetIndex, in: table, path: path)
             })
         case .classification(let order):
-            let raw = table.rows.map { $0[targetIndex] }
-            var names: [String] = []
-            var seen = Set<String>()
-            for label in raw where seen.insert(label).inserted { names.append(label) }
-            if order == .sorted {
-                let numeric = names.map { name -> Double? in
-                    let trimmed = name.trimmingCharacters(in: .whitespaces)
-                    return trimmed.utf8.contains(0) ? nil : Double(trimmed)   // see number(_:...)
-                }
-                if numeric.allSatisfy({ $0?.isFinite == true }) {
-                    names = zip(names, numeric.map { $0! }).sorted { a, b in
-                        a.1 != b.1 ? a.1 < b.1 : a.0.unicodeScalars.lexicographicallyPrecedes(b.0.unicodeScalars)
-                    }.map(\.0)
-                } else {
-                    names.sort { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-                }
-            }
-            var index: [String: Int32] = [:]
-            for (i, name) in names.enumerated() { index[name] = Int32(i) }
-            targets = .classes(labels: raw.map { index[$0]! }, classNames: names)
+            targets = classTargets(table.rows.map { $0[targetIndex] }, order: order)
         }
-        return TabularDataset(featureNames: featureColumns.map { table.header[$0] }, features: features, targets: targets)
+        return try trainableDataset(featureNames: featureColumns.map { table.header[$0] }, features: features,
+                                    targets: targets, path: path)
     }
 
     // MARK: - Internals
 
+    static func index(of target: CSVColumn, in header: [String], path: String?) throws -> Int {
+        switch target {
+        case .name(let name):
+            guard let i = header.firstIndex(of: name) else {
+                throw DataError(.missingColumn, path: path, at: .lineColumn(line: 1, column: 1),
+                                "no column named \"\(name)\"; the columns are \(header)")
+            }
+            return i
+        case .index(let i):
+            guard i >= 0 && i < header.count else {
+                throw DataError(.missingColumn, path: path, at: .lineColumn(line: 1, column: 1),
+                                "no column at index \(i); the file has \(header.count) columns")
+            }
+            return i
+        case .last:
+            return header.count - 1
+        }
+    }
+
+    /// A dataset, once it is known to have a record and a feature column to learn from.
+    static func trainableDataset(featureNames: [String], features: [Float], targets: TabularTargets,
+                                 path: String?) throws -> TabularDataset {
+        guard targets.count > 0 else {
+            throw DataError(.emptyFile, path: path, "the file has a header but no records")
+        }
+        guard !featureNames.isEmpty else {
+            throw DataError(.missingColumn, path: path, at: .lineColumn(line: 1, column: 1),
+                            "the file has no feature columns: its only column holds the targets")
+        }
+        return TabularDataset(featureNames: featureNames, features: features, targets: targets)
+    }
+
+    /// Numbers class labels as `order` says.
+    static func classTargets(_ raw: [String], order: CSVClassOrder) -> TabularTargets {
+        var names: [String] = []
+        var seen = Set<String>()
+        for label in raw where seen.insert(label).inserted { names.append(label) }
+        if order == .sorted {
+            let numeric = names.map { name -> Double? in
+                let trimmed = name.trimmingCharacters(in: .whitespaces)
+                return trimmed.utf8.contains(0) ? nil : Double(trimmed)   // C stops at NUL: "2\0x" is no number
+            }
+            if numeric.allSatisfy({ $0?.isFinite == true }) {
+                names = zip(names, numeric.map { $0! }).sorted { a, b in
+                    a.1 != b.1 ? a.1 < b.1 : a.0.unicodeScalars.lexicographicallyPrecedes(b.0.unicodeScalars)
+                }.map(\.0)
+            } else {
+                names.sort { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            }
+        }
+        var index: [String: Int32] = [:]
+        for (i, name) in names.enumerated() { index[name] = Int32(i) }
+        return .classes(labels: raw.map { index[$0]! }, classNames: names)
+    }
+
     static func number(_ field: String, row: Int, column: Int, in table: CSVTable, path: String?) throws -> Float {
+        if let value = NumberParsing.float(field) { return value }
         let trimmed = field.trimmingCharacters(in: .whitespaces)
-        // Float(_:) parses through C, which stops at a NUL byte: "2\0junk" would read as 2.
-        if !trimmed.utf8.contains(0), let value = Float(trimmed), value.isFinite { return value }
         let what = trimmed.isEmpty ? "an empty field" : "\"\(field)\""
         throw DataError(.nonNumericValue, path: path,
                         at: .lineColumn(line: table.lineNumbers[row], column: table.fieldColumns[row][column]),
                         "expected a finite number in column \"\(table.header[column])\", found \(what)")
     }
+}
 
-    struct Record {
-        var fields: [String]
-        var columns: [Int]
-        var line: Int
+/// Collects the records of a CSV file as strings, for `CSV.parse`.
+struct TableSink: CSVRecordVisitor {
+    var table = CSVTable(header: [], rows: [], lineNumbers: [], fieldColumns: [])
+    private var fields: [String] = []
+    private var columns: [Int] = []
+    /// The last column computed, to count each line's scalars once: (line start, offset, column).
+    private var lastColumn = (lineStart: -1, offset: 0, column: 1)
+
+    mutating func visitHeader(_ names: [String]) throws {
+        table.header = names
     }
 
-    /// Splits validated UTF-8 into records of fields.
-    static func splitRecords(_ bytes: [UInt8], from start: Int, path: String?, delimiter: UInt8) throws -> [Record] {
-        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
-        var records: [Record] = []
-        var fields: [String] = []
-        var columns: [Int] = []
-        var field: [UInt8] = []
-        var line = 1, column = 1          // position of the next byte
-        var recordLine = 1
-        var fieldColumn = 1
-        var i = start
-        var atFieldStart = true
-        var recordIsEmpty = true          // no byte of the record read yet
-
-        func advanceColumn(_ byte: UInt8) {
-            if byte & 0xC0 != 0x80 { column += 1 }   // count scalars, not continuation bytes
+    mutating func visitField(_ field: CSVField, index: Int, in bytes: UnsafePointer<UInt8>) throws {
+        fields.append(field.text(in: bytes))
+        var column = 1, from = field.lineStart
+        if lastColumn.lineStart == field.lineStart && lastColumn.offset <= field.start {
+            (column, from) = (lastColumn.column, lastColumn.offset)
         }
-        func endField() {
-            fields.append(String(decoding: field, as: UTF8.self))
-            columns.append(fieldColumn)
-            field.removeAll(keepingCapacity: true)
-            atFieldStart = true
-        }
-        func endRecord() {
-            if !recordIsEmpty { endField(); records.append(Record(fields: fields, columns: columns, line: recordLine)) }
-            fields = []; columns = []; field.removeAll(keepingCapacity: true)
-            atFieldStart = true; recordIsEmpty = true
-        }
-
-        while i < bytes.count {
-            let byte = bytes[i]
-            if recordIsEmpty && byte != lf && byte != cr { recordLine = line; recordIsEmpty = false }
-            let startsField = atFieldStart
-            if atFieldStart { fieldColumn = column; atFieldStart = false }
-            if byte == quote && startsField {
-                // A quoted field: read to the closing quote.
-                let openLine = line, openColumn = column
-                i += 1; column += 1
-                var closed = false
-                while i < bytes.count {
-                    let b = bytes[i]
-                    if b == quote {
-                        if i + 1 < bytes.count && bytes[i + 1] == quote {
-                            field.append(quote); i += 2; column += 2; continue
-                        }
-                        i += 1; column += 1; closed = true; break
-                    }
-                    field.append(b)
-                    if b == lf { line += 1; column = 1 } else if b == cr {
-                        if !(i + 1 < bytes.count && bytes[i + 1] == lf) { line += 1; column = 1 }
-                    } else { advanceColumn(b) }
-                    i += 1
-                }
-                guard closed else {
-                    throw DataError(.malformedQuotedField, path: path, at: .lineColumn(line: openLine, column: openColumn),
-                                    "the quoted field opened here is never closed")
-                }
-                if i < bytes.count && bytes[i] != delimiter && bytes[i] != lf && bytes[i] != cr {
-                    throw DataError(.malformedQuotedField, path: path, at: .lineColumn(line: line, column: column),
-                                    "expected a delimiter or the end of the line after a closing quote")
-                }
-                continue
-            }
-            if byte == delimiter {
-                endField(); i += 1; column += 1
-                continue
-            }
-            if byte == lf || byte == cr {
-                if byte == cr && i + 1 < bytes.count && bytes[i + 1] == lf { i += 1 }
-                endRecord(); i += 1; line += 1; column = 1
-                continue
-            }
-            if byte == quote {
-                throw DataError(.malformedQuotedField, path: path, at: .lineColumn(line: line, column: column),
-                                "a quote inside an unquoted field; quote the whole field and double inner quotes")
-            }
-            field.append(byte); advanceColumn(byte); i += 1
-        }
-        if atFieldStart { fieldColumn = column }
-        endRecord()
-        return records
+        for i in from..<field.start where bytes[i] & 0xC0 != 0x80 { column += 1 }
+        lastColumn = (field.lineStart, field.start, column)
+        columns.append(column)
     }
 
-    /// The offset of the first byte that is not part of well-formed UTF-8, or nil.
-    static func firstInvalidUTF8(_ bytes: [UInt8], from start: Int) -> Int? {
-        var i = start
-        while i < bytes.count {
-            let b = bytes[i]
-            if b < 0x80 { i += 1; continue }
-            let length: Int, low: UInt8, high: UInt8   // allowed range of the second byte
-            switch b {
-            case 0xC2...0xDF: (length, low, high) = (2, 0x80, 0xBF)
-            case 0xE0: (length, low, high) = (3, 0xA0, 0xBF)
-            case 0xE1...0xEC, 0xEE...0xEF: (length, low, high) = (3, 0x80, 0xBF)
-            case 0xED: (length, low, high) = (3, 0x80, 0x9F)
-            case 0xF0: (length, low, high) = (4, 0x90, 0xBF)
-            case 0xF1...0xF3: (length, low, high) = (4, 0x80, 0xBF)
-            case 0xF4: (length, low, high) = (4, 0x80, 0x8F)
-            default: return i
-            }
-            guard i + 1 < bytes.count, (low...high).contains(bytes[i + 1]) else { return i }
-            for k in 2..<length {
-                guard i + k < bytes.count, bytes[i + k] & 0xC0 == 0x80 else { return i }
-            }
-            i += length
-        }
-        return nil
+    mutating func endRecord(line: Int) throws {
+        lastColumn.lineStart = -1
+        table.rows.append(fields)
+        table.fieldColumns.append(columns)
+        table.lineNumbers.append(line)
+        fields.removeAll(keepingCapacity: true)
+        columns.removeAll(keepingCapacity: true)
     }
 
-    static func lineAndColumn(of offset: Int, in bytes: [UInt8], from start: Int) -> (Int, Int) {
-        var line = 1, column = 1
-        var i = start
-        while i < offset {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\n") { line += 1; column = 1 }
-            else if b == UInt8(ascii: "\r") {
-                if !(i + 1 < offset && bytes[i + 1] == UInt8(ascii: "\n")) { line += 1; column = 1 }
-            } else if b & 0xC0 != 0x80 { column += 1 }
-            i += 1
-        }
-        return (line, column)
+    mutating func noteProgress(bytesRead: Int) {}
+
+    mutating func discardRecord() {
+        lastColumn.lineStart = -1
+        fields.removeAll(keepingCapacity: true)
+        columns.removeAll(keepingCapacity: true)
     }
 }

@@ -124,8 +124,11 @@ public enum IDX {
     /// The largest rank the reader accepts.
     public static let maximumRank = 16
 
-    /// The default cap on the bytes a file may hold after decompression: 8 GiB.
-    public static let defaultByteLimit = 8 << 30
+    /// The default cap on the bytes a file may hold after decompression: 8 GiB, or half of this
+    /// machine's physical memory when that is less.
+    public static var defaultByteLimit: Int {
+        min(8 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory / 2))
+    }
 
     /// Deflate cannot expand data by more than about 1032:1, so a gzip file of n bytes
     /// cannot hold more than this many bytes per compressed byte (with a margin).
@@ -137,12 +140,39 @@ public enum IDX {
     /// match the file exactly (no truncation, no trailing bytes) and stay within `byteLimit`.
     /// - Throws: `DataError`.
     public static func read(contentsOf url: URL, byteLimit: Int = defaultByteLimit) throws -> IDXArray {
-        try decode(FileIO.readAll(url), path: url.path, byteLimit: byteLimit)
+        try decodeOwned(FileIO.readAll(url, byteLimit: byteLimit), path: url.path, byteLimit: byteLimit)
+    }
+
+    /// The element type and shape an IDX file (plain or gzip-compressed) declares, read without
+    /// decompressing or allocating its data.
+    /// - Throws: `DataError` about the header.
+    public static func readHeader(contentsOf url: URL) throws -> (dataType: IDXDataType, shape: [Int]) {
+        let file = try FileIO.openRegularFile(url)
+        var prefix = [UInt8](repeating: 0, count: 4 + 4 * 255)
+        var count = 0
+        while count < prefix.count {
+            let n = try prefix.withUnsafeMutableBytes { try file.read(into: $0.baseAddress! + count, count: $0.count - count) }
+            if n == 0 { break }
+            count += n
+        }
+        prefix.removeLast(prefix.count - count)
+        guard !prefix.isEmpty else { throw DataError(.emptyFile, path: url.path, "the file is empty, expected an IDX header") }
+        if FileIO.isGzip(prefix) {
+            prefix = try FileIO.gunzipPrefix(FileIO.readAll(url), count: 4 + 4 * 255, path: url.path)
+            guard !prefix.isEmpty else { throw DataError(.emptyFile, path: url.path, "the compressed file holds no data, expected an IDX header") }
+        }
+        let header = try parseHeader(prefix, path: url.path)
+        return (header.dataType, header.shape)
     }
 
     /// Decodes the bytes of an IDX file, plain or gzip-compressed. `path` names the source in errors.
     /// - Throws: `DataError`.
     public static func decode(_ bytes: [UInt8], path: String? = nil, byteLimit: Int = defaultByteLimit) throws -> IDXArray {
+        try decodeOwned(bytes, path: path, byteLimit: byteLimit)
+    }
+
+    /// `decode`, free to reuse the storage of `bytes` for the elements when it is not shared.
+    static func decodeOwned(_ bytes: consuming [UInt8], path: String?, byteLimit: Int) throws -> IDXArray {
         precondition(byteLimit >= 0, "byteLimit must not be negative")
         guard !bytes.isEmpty else { throw DataError(.emptyFile, path: path, "the file is empty, expected an IDX header") }
         guard FileIO.isGzip(bytes) else {
@@ -171,7 +201,7 @@ public enum IDX {
                             "decompressed data continues after the \(header.dataByteCount) data bytes the header declares")
         }
         try checkSize(header, available: plain.count, path: path, byteLimit: byteLimit)
-        return decodeBody(plain, header: header)
+        return decodeBody(consume plain, header: header)
     }
 
     /// The bytes of an uncompressed IDX file holding `array`.
@@ -270,15 +300,21 @@ public enum IDX {
         }
     }
 
-    /// Decodes the elements; the sizes were checked before.
-    static func decodeBody(_ bytes: [UInt8], header: Header) -> IDXArray {
+    /// Decodes the elements; the sizes were checked before. Unsigned bytes keep the storage of
+    /// `bytes` when it is not shared (the header is shifted out in place).
+    static func decodeBody(_ bytes: consuming [UInt8], header: Header) -> IDXArray {
         let start = header.headerByteCount
         let n = header.elementCount
+        if header.dataType == .uint8 {
+            var elements = bytes
+            elements.removeFirst(start)
+            return IDXArray(shape: header.shape, values: .uint8(elements))
+        }
         let values: IDXValues = bytes.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[start..<(start + header.dataByteCount)])
             switch header.dataType {
             case .uint8:
-                return .uint8(Array(body))
+                preconditionFailure("unsigned bytes are decoded above")
             case .int8:
                 return .int8(body.map { Int8(bitPattern: $0) })
             case .int16:

@@ -29,7 +29,10 @@ public struct LabeledImages: Equatable, Sendable {
     }
 
     /// Pixels scaled to [0, 1], image after image (computed from ``pixels``).
-    public var images: [Float] { pixels.map { Float($0) / 255 } }
+    public var images: [Float] { Self.scaled(pixels) }
+
+    /// Pixel bytes scaled to [0, 1]: the one rule by which images become features.
+    static func scaled(_ pixels: [UInt8]) -> [Float] { pixels.map { Float($0) / 255 } }
 
     /// The number of images.
     public var count: Int { labels.count }
@@ -55,32 +58,26 @@ public struct LabeledImages: Equatable, Sendable {
     /// Loads images and labels from two IDX files (plain or gzip-compressed).
     ///
     /// The images must be unsigned bytes of shape `[n, height, width]` (or `[n, pixels]`, read as
-    /// `height = 1`); the labels integers of shape `[n]`, each in `0..<classCount`.
-    /// - Throws: `DataError`: for instance `.mismatch` when the counts differ and
-    ///   `.labelOutOfRange` for a bad label.
-    public static func load(images imagesURL: URL, labels labelsURL: URL, classCount: Int) throws -> LabeledImages {
+    /// `height = 1`); the labels integers of shape `[n]`, each in `0..<classCount`. Both headers are
+    /// checked against each other and the image bytes against `byteLimit` before any data is read
+    /// or decompressed.
+    /// - Throws: `DataError`: for instance `.mismatch` when the counts differ, `.tooLarge` past the
+    ///   limit, and `.labelOutOfRange` for a bad label.
+    public static func load(images imagesURL: URL, labels labelsURL: URL, classCount: Int,
+                            byteLimit: Int = IDX.defaultByteLimit) throws -> LabeledImages {
         precondition(classCount > 0 && classCount <= Int(Int32.max), "classCount must be positive")
-        let imageArray = try IDX.read(contentsOf: imagesURL)
-        let labelArray = try IDX.read(contentsOf: labelsURL)
-        guard case .uint8(let pixels) = imageArray.values else {
-            throw DataError(.unsupportedDataType, path: imagesURL.path, at: .byteOffset(2),
-                            "images must be unsigned bytes (IDX type 08), found \(imageArray.dataType)")
-        }
-        let height: Int, width: Int
-        switch imageArray.shape.count {
-        case 2: (height, width) = (1, imageArray.shape[1])
-        case 3: (height, width) = (imageArray.shape[1], imageArray.shape[2])
-        default:
-            throw DataError(.invalidHeader, path: imagesURL.path, at: .byteOffset(3),
-                            "images must have shape [count, height, width], found \(imageArray.shape)")
-        }
-        guard labelArray.shape.count == 1, let labelValues = labelArray.integers() else {
+        let (imageCount, height, width) = try checkImageHeader(imagesURL, byteLimit: byteLimit)
+        let (labelType, labelShape) = try IDX.readHeader(contentsOf: labelsURL)
+        guard labelShape.count == 1, labelType != .float32, labelType != .float64 else {
             throw DataError(.invalidHeader, path: labelsURL.path, at: .byteOffset(2),
-                            "labels must be a 1-dimensional integer array, found \(labelArray.dataType) of shape \(labelArray.shape)")
+                            "labels must be a 1-dimensional integer array, found \(labelType) of shape \(labelShape)")
         }
-        guard labelValues.count == imageArray.shape[0] else {
-            throw DataError(.mismatch, path: labelsURL.path,
-                            "\(labelValues.count) labels for \(imageArray.shape[0]) images in \(imagesURL.path)")
+        guard labelShape[0] == imageCount else {
+            throw DataError(.mismatch, path: labelsURL.path, "\(labelShape[0]) labels for \(imageCount) images in \(imagesURL.path)")
+        }
+        let labelArray = try IDX.read(contentsOf: labelsURL, byteLimit: byteLimit)
+        guard labelArray.shape == labelShape, let labelValues = labelArray.integers() else {
+            throw DataError(.mismatch, path: labelsURL.path, "the file changed while it was read")
         }
         let headerSize = 4 + 4 * labelArray.shape.count
         var labels: [Int32] = []
@@ -93,7 +90,50 @@ public struct LabeledImages: Equatable, Sendable {
             }
             labels.append(Int32(label))
         }
+        let pixels = try readPixels(imagesURL, count: imageCount, byteLimit: byteLimit)
         return LabeledImages(pixels: pixels, labels: labels, height: height, width: width, classCount: classCount)
+    }
+
+    /// Reads images without labels (for prediction) by the rule of `load(images:labels:classCount:byteLimit:)`:
+    /// unsigned bytes of shape `[n, height, width]` or `[n, pixels]`, scaled to [0, 1] as `images` does.
+    /// - Returns: a matrix of shape `[n, height * width]`.
+    /// - Throws: `DataError`.
+    public static func features(ofImagesAt url: URL, byteLimit: Int = IDX.defaultByteLimit) throws -> Tensor<Float> {
+        let (count, height, width) = try checkImageHeader(url, byteLimit: byteLimit)
+        let pixels = try readPixels(url, count: count, byteLimit: byteLimit)
+        return Tensor(shape: [count, height * width], scalars: scaled(pixels))
+    }
+
+    /// Checks that an image file declares unsigned bytes of rank 2 or 3 within `byteLimit`;
+    /// returns the image count, height and width.
+    static func checkImageHeader(_ url: URL, byteLimit: Int) throws -> (count: Int, height: Int, width: Int) {
+        let (dataType, shape) = try IDX.readHeader(contentsOf: url)
+        guard dataType == .uint8 else {
+            throw DataError(.unsupportedDataType, path: url.path, at: .byteOffset(2),
+                            "images must be unsigned bytes (IDX type 08), found \(dataType)")
+        }
+        let height: Int, width: Int
+        switch shape.count {
+        case 2: (height, width) = (1, shape[1])
+        case 3: (height, width) = (shape[1], shape[2])
+        default:
+            throw DataError(.invalidHeader, path: url.path, at: .byteOffset(3),
+                            "images must have shape [count, height, width], found \(shape)")
+        }
+        let bytes = shape.reduce(1, *)   // cannot overflow: checked by readHeader
+        guard bytes <= byteLimit else {
+            throw DataError(.tooLarge, path: url.path,
+                            "the header declares \(shape[0]) images of \(height)x\(width) = \(bytes) bytes, more than the limit of \(byteLimit) bytes")
+        }
+        return (shape[0], height, width)
+    }
+
+    static func readPixels(_ url: URL, count: Int, byteLimit: Int) throws -> [UInt8] {
+        let array = try IDX.read(contentsOf: url, byteLimit: byteLimit + 4 + 4 * 3)
+        guard case .uint8(let pixels) = array.values, array.shape.first == count else {
+            throw DataError(.mismatch, path: url.path, "the file changed while it was read")
+        }
+        return pixels
     }
 }
 

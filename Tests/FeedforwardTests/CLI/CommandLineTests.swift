@@ -117,6 +117,12 @@ enum FeedforwardExecutable {
         #expect(predict.status == 0)
         #expect(predict.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] } == ["0", "1", "1", "0"])
 
+        // predict reads IDX images by the rule training uses: a signed-byte file is refused, not read unscaled.
+        let signed = directory.appendingPathComponent("points.idx")
+        try IDX.write(IDXArray(shape: [4, 2], values: .int8([0, 0, 0, 1, 1, 0, 1, 1])), to: signed)
+        let refused = try FeedforwardExecutable.run(["predict", "--model", model, "--input", signed.path])
+        #expect(refused.status != 0 && refused.error.contains("images must be unsigned bytes"), "\(refused.output)")
+
         // A model file that is cut short is reported, not crashed on.
         let data = try Data(contentsOf: URL(fileURLWithPath: model))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: model))

@@ -5,11 +5,13 @@ import Testing
 
 @Suite("Data: zlib loader") struct DataZlibTests {
     func gunzip(_ input: [UInt8], max: Int) -> (ff_inflate_status, [UInt8]) {
-        var output: UnsafeMutablePointer<UInt8>? = nil
+        var output = [UInt8](repeating: 0xAA, count: max)
         var size = 0
-        let status = input.withUnsafeBufferPointer { ff_gunzip($0.baseAddress, $0.count, max, &output, &size) }
-        defer { free(output) }
-        return (status, output.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+        let status = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { ff_gunzip(source.baseAddress, source.count, $0.baseAddress, max, &size) }
+        }
+        #expect(output[size...].allSatisfy { $0 == 0xAA }, "nothing is written past the count reported")
+        return (status, status == FF_INFLATE_OK ? Array(output[..<size]) : [])
     }
 
     @Test func loadsZlib() {
