@@ -123,7 +123,7 @@ public struct DataSplits: Sendable {
             let (rest, testRows) = split(Array(table.rows.indices), fraction: testShare)
             if testShare > 0 && (testRows.isEmpty || rest.isEmpty) {
                 throw TrainingError.incompatibleData(
-                    "\(path) has \(table.rows.count) data rows: at least 2 are needed, one to train on and one to test on")
+                    "\(path) has \(table.rows.count) data row\(table.rows.count == 1 ? "" : "s"): at least 2 are needed, one to train on and one to test on")
             }
             let validationShare = validationFile == nil ? validationFraction : 0
             let (trainingRows, validationRows) = split(rest, fraction: validationShare)
