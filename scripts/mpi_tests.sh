@@ -52,8 +52,10 @@ with open(sys.argv[1], "w") as f:
         label = 0 if x[0] + x[1] < -0.5 else (1 if x[2] - x[3] < 0.3 else 2)
         f.write(",".join(f"{v:.6f}" for v in x) + f",{label}\n")
 PY
-train=(train --dataset "csv:$work/data.csv" --hidden 8,8 --optimizer momentum --learning-rate 0.05
-       --batch-size 16 --seed 3 --threads 1)
+data=(--dataset "csv:$work/data.csv" --threads 1)
+train=(train "${data[@]}" --hidden 8,8 --optimizer momentum --learning-rate 0.05 --batch-size 16 --seed 3)
+# A resumed run takes its network and training settings from the checkpoint (giving them is refused).
+resume=(train "${data[@]}")
 
 # Compares the tensors of two checkpoints: "exact" (bit for bit) or "close" (to rounding, but
 # after the parameters moved: not trivially equal to the start).
@@ -101,7 +103,7 @@ done
 
 # Resume: 2 epochs, then 2 more from the checkpoint, against the uninterrupted 4 epochs of 2 ranks.
 if mpi 2 "$binary" "${train[@]}" --epochs 2 --save "$work/resumed.ckpt" >"$work/first.out" 2>&1 \
-    && mpi 2 "$binary" "${train[@]}" --resume "$work/resumed.ckpt" --epochs 4 --save "$work/resumed.ckpt" >"$work/second.out" 2>&1; then
+    && mpi 2 "$binary" "${resume[@]}" --resume "$work/resumed.ckpt" --epochs 4 --save "$work/resumed.ckpt" >"$work/second.out" 2>&1; then
     if result=$(compare exact "$work/resumed.ckpt" "$work/ranks2.ckpt" 2>&1); then
         pass "resumed 2-rank run ends where the uninterrupted one does: $result"
     else
