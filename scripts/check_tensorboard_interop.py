@@ -50,8 +50,8 @@ with tempfile.TemporaryDirectory() as tmp:
     accumulator = EventAccumulator(logdir, size_guidance={"scalars": 0})
     accumulator.Reload()
     tags = set(accumulator.Tags()["scalars"])
-    expected_tags = {"train/loss", "train/accuracy", "validation/loss", "validation/accuracy",
-                     "test/loss", "test/accuracy", "learning_rate"}
+    expected_tags = {f"{split}/{figure}" for split in ("train", "validation", "test")
+                     for figure in ("loss", "accuracy", "macro_f1")} | {"learning_rate"}
     assert tags == expected_tags, f"tags {sorted(tags)}, expected {sorted(expected_tags)}"
 
     def series(tag):
@@ -72,5 +72,6 @@ with tempfile.TemporaryDirectory() as tmp:
     close("learning_rate", [r["learningRate"] for r in records])
     assert series("test/loss")[-1] == np.float32(final["test_loss"]), (series("test/loss"), final)
     assert series("test/accuracy")[-1] == np.float32(final["test_accuracy"]), (series("test/accuracy"), final)
+    assert series("test/macro_f1")[-1] == np.float32(final["test_macro_f1"]), (series("test/macro_f1"), final)
 print("OK: TensorBoard", __import__("tensorboard").__version__, "reads the event file:",
       ", ".join(sorted(expected_tags)), f"over {epochs} epochs")
