@@ -76,10 +76,12 @@ struct TabularFile {
     /// - Throws: `DataError`, as that method.
     mutating func encode(with schema: TabularSchema, requiresTarget: Bool,
                          splits: [[Int]]) throws -> (splits: [EncodedTable], unseenCategories: [String: Int]) {
-        if case .numeric(let columns, let targetIndex) = contents,
-           let encoded = schema.encodeNumeric(columns, target: targetIndex, requiresTarget: requiresTarget, splits: splits) {
-            contents = .table(Self.emptyTable)
-            return (encoded, [:])
+        if case .numeric(var columns, let targetIndex) = contents {
+            contents = .table(Self.emptyTable)   // `columns` holds the only reference to the numbers now
+            if let encoded = schema.encodeNumeric(&columns, target: targetIndex, requiresTarget: requiresTarget, splits: splits) {
+                return (encoded, [:])
+            }
+            contents = .numeric(columns, target: targetIndex)
         }
         let all = try schema.encode(table(), requiresTarget: requiresTarget, path: path)
         contents = .table(Self.emptyTable)
@@ -130,8 +132,12 @@ extension TabularSchema {
 
     /// `splits` of a numeric file encoded as ``encode(_:requiresTarget:path:)`` would encode them;
     /// nil where that method must decide (a categorical column in the schema, a column missing or
-    /// extra, a target that is missing, not a number, or a class the schema does not have).
-    func encodeNumeric(_ columns: CSVColumns, target: Int?, requiresTarget: Bool, splits: [[Int]]) -> [EncodedTable]? {
+    /// extra, a target that is missing, not a number, or a class the schema does not have), and then
+    /// `columns` is untouched. Otherwise `columns.numbers` is consumed (left empty): when the splits
+    /// hold every row once and the columns are in the schema's order, the rows are arranged in place
+    /// and each part's memory is given back as it is copied, so the file's numbers and the splits
+    /// are not both held whole.
+    func encodeNumeric(_ columns: inout CSVColumns, target: Int?, requiresTarget: Bool, splits: [[Int]]) -> [EncodedTable]? {
         var numericPosition: [String: Int] = [:]
         for (position, column) in columns.numericColumns.enumerated() where numericPosition[columns.header[column]] == nil {
             numericPosition[columns.header[column]] = position
@@ -169,24 +175,39 @@ extension TabularSchema {
             }
         }
 
-        let width = columns.numericColumns.count
-        let inFileOrder = sources == Array(0..<width)
-        return splits.map { rows in
-            let features = Tensor<Float>(uninitializedShape: [rows.count, sources.count])
-            columns.numbers.withUnsafeBufferPointer { numbers in
-                var destination = features.storage.base
-                for row in rows {
-                    let source = numbers.baseAddress! + row * width
-                    if inFileOrder {
-                        destination.update(from: source, count: width)
-                    } else {
-                        for (k, position) in sources.enumerated() { destination[k] = source[position] }
-                    }
-                    destination += sources.count
+        let width = columns.numericColumns.count, rowCount = columns.rowCount
+        let order = splits.flatMap { $0 }
+        var features: [Tensor<Float>] = []
+        if sources == Array(0..<width), let order = RowArrangement(order, rowCount: rowCount) {
+            columns.numbers.withUnsafeMutableBufferPointer { numbers in
+                let base = numbers.baseAddress!
+                order.arrange(base, rowLength: width)
+                var start = 0
+                for rows in splits {
+                    let part = Tensor<Float>(uninitializedShape: [rows.count, width])
+                    MemoryRelease.move(from: base + start * width, to: part.storage.base, count: rows.count * width)
+                    features.append(part)
+                    start += rows.count
                 }
             }
-            return EncodedTable(features: features, targets: targets.map { $0.gathering(rows) }, classNames: classNames,
-                                unseenCategories: [:])
+        } else {
+            features = splits.map { rows in
+                let part = Tensor<Float>(uninitializedShape: [rows.count, sources.count])
+                columns.numbers.withUnsafeBufferPointer { numbers in
+                    var destination = part.storage.base
+                    for row in rows {
+                        let source = numbers.baseAddress! + row * width
+                        for (k, position) in sources.enumerated() { destination[k] = source[position] }
+                        destination += sources.count
+                    }
+                }
+                return part
+            }
+        }
+        columns.numbers = []
+        return zip(splits, features).map { rows, part in
+            EncodedTable(features: part, targets: targets.map { $0.gathering(rows) }, classNames: classNames,
+                         unseenCategories: [:])
         }
     }
 
@@ -202,5 +223,69 @@ extension TabularSchema {
         var whole = encoded.splits[0]
         whole.unseenCategories = encoded.unseenCategories
         return whole
+    }
+}
+
+/// A permutation of the rows of a row-major matrix, applied in place.
+struct RowArrangement {
+    /// Row `i` of the arranged matrix is row `order[i]` of the original.
+    let order: [Int]
+
+    /// The arrangement that puts `order`'s rows first to last; nil unless `order` holds each of
+    /// `0..<rowCount` exactly once.
+    init?(_ order: [Int], rowCount: Int) {
+        guard order.count == rowCount else { return nil }
+        var seen = [Bool](repeating: false, count: rowCount)
+        for row in order {
+            guard row >= 0 && row < rowCount && !seen[row] else { return nil }
+            seen[row] = true
+        }
+        self.order = order
+    }
+
+    /// Arranges the rows of `matrix` (`order.count` rows of `rowLength`) in place, cycle by cycle,
+    /// with one row of scratch memory.
+    func arrange(_ matrix: UnsafeMutablePointer<Float>, rowLength: Int) {
+        guard rowLength > 0 else { return }
+        var placed = [Bool](repeating: false, count: order.count)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rowLength)
+        defer { scratch.deallocate() }
+        for start in order.indices where !placed[start] && order[start] != start {
+            scratch.update(from: matrix + start * rowLength, count: rowLength)
+            var row = start
+            while order[row] != start {
+                (matrix + row * rowLength).update(from: matrix + order[row] * rowLength, count: rowLength)
+                placed[row] = true
+                row = order[row]
+            }
+            (matrix + row * rowLength).update(from: scratch, count: rowLength)
+            placed[row] = true
+        }
+    }
+}
+
+/// Copies that give the source's memory back to the system as they go.
+enum MemoryRelease {
+    /// The bytes copied between two releases.
+    static let chunkBytes = 1 << 20
+
+    /// Copies `count` floats from `source` to `destination` in chunks, returning each whole page of
+    /// the source to the system once it is copied: the source's contents are lost (its pages read
+    /// as zeros afterwards), but it stays valid memory for its owner to free.
+    static func move(from source: UnsafeMutablePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let chunk = chunkBytes / MemoryLayout<Float>.stride
+        var done = 0
+        var released = (Int(bitPattern: source) + pageSize - 1) / pageSize * pageSize   // the first whole page
+        while done < count {
+            let n = Swift.min(chunk, count - done)
+            (destination + done).update(from: source + done, count: n)
+            done += n
+            let copied = Int(bitPattern: source + done) / pageSize * pageSize
+            if copied > released {
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: released), copied - released, MADV_DONTNEED)
+                released = copied
+            }
+        }
     }
 }

@@ -92,4 +92,22 @@ import Testing
             Issue.record("streamed \(got), table \(expected)")
         }
     }
+
+    /// Rows arranged in place land where the order says; a copy that gives pages back copies every value.
+    @Test func rowsAreArrangedInPlaceAndMovedWhole() {
+        let order = [3, 0, 4, 1, 2, 5]
+        var matrix = (0..<12).map(Float.init)   // 6 rows of 2
+        matrix.withUnsafeMutableBufferPointer { RowArrangement(order, rowCount: 6)!.arrange($0.baseAddress!, rowLength: 2) }
+        #expect(matrix == order.flatMap { [Float(2 * $0), Float(2 * $0 + 1)] })
+        #expect(RowArrangement([0, 0, 1], rowCount: 3) == nil && RowArrangement([0, 1], rowCount: 3) == nil)
+
+        let count = 3 * MemoryRelease.chunkBytes / 4 + 1234
+        var source = (0..<count).map { Float($0 % 9973) }
+        let expected = source
+        var destination = [Float](repeating: -1, count: count)
+        source.withUnsafeMutableBufferPointer { from in
+            destination.withUnsafeMutableBufferPointer { MemoryRelease.move(from: from.baseAddress!, to: $0.baseAddress!, count: count) }
+        }
+        #expect(destination == expected)
+    }
 }
