@@ -161,7 +161,9 @@ public struct DataSplits: Sendable {
             let training = encoded.splits[0].dataset!
             let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : encoded.splits[1].dataset!)
             let test = try testFile.map(encodeFile) ?? encoded.splits[2].dataset!
-            let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
+            let standardizer = training.features.withUnsafeBufferPointer {
+                Standardizer(fitting: $0, featureCount: training.featureCount)
+            }
             var targetStandardizer: Standardizer?
             if case .values(let values) = training.targets {
                 targetStandardizer = Standardizer(fitting: values.scalars, featureCount: values.shape[1])
