@@ -114,11 +114,16 @@ public struct DataSplits: Sendable {
                 training: training, validation: validation,
                 test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
         case .csv(let path, let labelColumn, let regression):
-            let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
-            var file = try TabularFile(contentsOf: URL(fileURLWithPath: path), path: path, target: schema.map { .name($0.targetColumn) } ?? column)
+            let targetColumn: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
+            var file = try TabularFile(contentsOf: URL(fileURLWithPath: path), path: path, target: schema.map { .name($0.targetColumn) } ?? targetColumn)
             let rowCount = file.rowCount
             guard rowCount > 0 else {
                 throw TrainingError.incompatibleData("\(path) has a header but no data rows")
+            }
+            if rowCount == 1, schema == nil {
+                // One row cannot be split: a table that could not train anyway says why first.
+                let schema = try file.fitSchema(target: targetColumn, regression: regression, missingValues: missingValues, statisticsRows: [0])
+                try checkUsable(schema, rowCount: rowCount, path: path, labelColumn: labelColumn)
             }
             // A test fraction holds out at least one row, never shared with training.
             let testShare = testFile == nil && testFraction > 0 ? Swift.max(testFraction, 1 / Double(rowCount)) : 0
@@ -137,7 +142,7 @@ public struct DataSplits: Sendable {
                 throw TrainingError.incompatibleData("\(path) leaves no rows for training (\(rowCount) rows)")
             }
             let schema = try schema ?? file.fitSchema(
-                target: column, regression: regression, missingValues: missingValues, statisticsRows: trainingRows)
+                target: targetColumn, regression: regression, missingValues: missingValues, statisticsRows: trainingRows)
             guard schema.featureCount > 0 else {
                 throw TrainingError.incompatibleData("\(path) has no feature columns besides the target \"\(schema.targetColumn)\"")
             }
@@ -154,10 +159,7 @@ public struct DataSplits: Sendable {
             }
             let encoded = try file.encode(with: schema, requiresTarget: true, splits: [trainingRows, validationRows, testRows])
             warn(encoded.unseenCategories, path: path)
-            var classCount: Int?
-            if case .classes(let names) = schema.target { classCount = names.count }
-            try checkUsable(rowCount: rowCount, featureCount: schema.featureCount, classCount: classCount,
-                            path: path, labelColumn: labelColumn)
+            try checkUsable(schema, rowCount: rowCount, path: path, labelColumn: labelColumn)
             let training = encoded.splits[0].dataset!
             let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : encoded.splits[1].dataset!)
             let test = try testFile.map(encodeFile) ?? encoded.splits[2].dataset!
@@ -180,10 +182,12 @@ public struct DataSplits: Sendable {
         }
     }
 
-    /// Throws when a table cannot train a network: no rows, no feature columns, or fewer than two
-    /// classes (`classCount` is nil for regression).
-    static func checkUsable(rowCount: Int, featureCount: Int, classCount: Int?, path: String,
-                            labelColumn: String?) throws(TrainingError) {
+    /// Throws when a table encoded by `schema` cannot train a network: no rows, no feature columns,
+    /// or fewer than two classes.
+    static func checkUsable(_ schema: TabularSchema, rowCount: Int, path: String, labelColumn: String?) throws(TrainingError) {
+        let featureCount = schema.featureCount
+        var classCount: Int?
+        if case .classes(let names) = schema.target { classCount = names.count }
         let label = labelColumn.map { "label column '\($0)'" } ?? "the label column (the last)"
         guard rowCount > 0 else {
             throw .incompatibleData("\(path) has a header but no data rows")
