@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Loads a 100k x 201 CSV (200 float features + an integer label) with Feedforward, pandas and NumPy.
 
+Feedforward is measured twice: as `feedforward train --dataset csv:FILE` loads it (DataSplits.load:
+schema fitted, features encoded, 80/20 train/test split; "feedforward load") and through the
+column reader alone (CSV.readDataset; "feedforward reader").
+
 Generates the file if it is missing, then runs each loader in its own process, interleaved over
 several rounds (the machine is shared: report ranges), and prints load seconds and peak resident
 memory (VmHWM of the process, and its Float32 feature bytes). Usage, from the package root:
@@ -80,22 +84,25 @@ def main():
     print(f"{args.file}: {size / 2**20:.1f} MiB, {args.rows} rows x {args.features} features + label; "
           f"Float32 features {float32_mb:.1f} MiB")
     loaders = {
-        "feedforward": [args.bench, "csv", args.file],
+        "feedforward load": [args.bench, "csv", args.file],
+        "feedforward reader": [args.bench, "csv", args.file, "--reader"],
         "pandas": [sys.executable, "-c", PANDAS, args.file],
     }
     if args.loadtxt:
         loaders["numpy.loadtxt"] = [sys.executable, "-c", LOADTXT, args.file]
     results = {name: [] for name in loaders}
-    for _ in range(args.rounds):
+    for round in range(args.rounds):
         for name, command in loaders.items():
-            results[name].append(run(command))
+            result = run(command)
+            results[name].append(result)
+            print(f"  round {round + 1} {name:18s} {result['seconds']:.2f} s, peak RSS {result['peak_rss_mb']:.0f} MiB")
     for name, runs in results.items():
         if not runs:
             continue
         seconds = sorted(r["seconds"] for r in runs)
         peaks = sorted(r["peak_rss_mb"] for r in runs)
         base = min(r["peak_rss_mb_before"] for r in runs)
-        print(f"{name:14s} load {seconds[0]:.2f}-{seconds[-1]:.2f} s (median {seconds[len(seconds) // 2]:.2f}), "
+        print(f"{name:18s} {seconds[0]:.2f}-{seconds[-1]:.2f} s (median {seconds[len(seconds) // 2]:.2f}), "
               f"peak RSS {peaks[0]:.0f}-{peaks[-1]:.0f} MiB (process before loading: {base:.0f} MiB)")
 
 

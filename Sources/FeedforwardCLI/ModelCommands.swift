@@ -45,8 +45,7 @@ struct Evaluate: ParsableCommand {
             let chosen: SupervisedDataset
             var warnings: [String] = []
             if case .csv(let path, _, _) = source, split == "all", let schema = session.schema {
-                let table = try CSV.readTable(contentsOf: URL(fileURLWithPath: path))
-                let encoded = try schema.encode(table, requiresTarget: true, path: path)
+                let encoded = try schema.encode(contentsOf: URL(fileURLWithPath: path), requiresTarget: true, path: path)
                 for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
                     warnings.append("\(path): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
                 }
@@ -175,8 +174,10 @@ struct Predict: ParsableCommand {
             }
             return Tensor(shape: [columns.rowCount, columns.numericColumns.count], scalars: columns.numbers)
         }
-        var table = try CSV.readTable(contentsOf: url)
+        let encoded: EncodedTable
         if let labelColumn, labelColumn != schema.targetColumn {
+            // A column the model does not know, named to be left out: the table without it.
+            var table = try CSV.readTable(contentsOf: url)
             guard let index = Int(labelColumn) ?? table.header.firstIndex(of: labelColumn), table.header.indices.contains(index) else {
                 throw ValidationError("\(input) has no column '\(labelColumn)'")
             }
@@ -185,8 +186,10 @@ struct Predict: ParsableCommand {
                 table.rows[row].remove(at: index)
                 table.fieldColumns[row].remove(at: index)
             }
+            encoded = try schema.encode(table, requiresTarget: false, path: input)
+        } else {
+            encoded = try schema.encode(contentsOf: url, requiresTarget: false, path: input)
         }
-        let encoded = try schema.encode(table, requiresTarget: false, path: input)
         for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
             printError("warning: \(input): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
         }

@@ -24,6 +24,12 @@ public struct Standardizer: Codable, Equatable, Sendable {
 
     /// Fits the statistics of a row-major `rows x featureCount` matrix.
     public init(fitting features: [Float], featureCount: Int) {
+        self = features.withUnsafeBufferPointer { Standardizer(fitting: $0, featureCount: featureCount) }
+    }
+
+    /// Fits the statistics of a row-major `rows x featureCount` matrix held elsewhere (a tensor's
+    /// storage), without copying it.
+    public init(fitting features: UnsafeBufferPointer<Float>, featureCount: Int) {
         precondition(featureCount > 0 && features.count % featureCount == 0,
                      "features.count must be a multiple of a positive featureCount")
         let rows = features.count / featureCount

@@ -254,10 +254,18 @@ public struct TabularSchema: Sendable, Equatable, Codable {
 
     /// Whether a field is a missing value.
     public static func isMissing(_ field: String) -> Bool {
-        missingValueSpellings.contains(trimmed(field).lowercased())
+        let value = trimmed(field)
+        return value.utf8.count <= 4 && missingValueSpellings.contains(value.lowercased())   // the longest spelling, "null", has 4 bytes
     }
 
-    static func trimmed(_ field: String) -> String { field.trimmingCharacters(in: .whitespaces) }
+    /// The field without surrounding spaces (`CharacterSet.whitespaces`); fields that start and end
+    /// with a printable ASCII character, the common case, are returned as they are.
+    static func trimmed(_ field: String) -> String {
+        if let first = field.utf8.first, let last = field.utf8.last, first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F {
+            return field
+        }
+        return field.trimmingCharacters(in: .whitespaces)
+    }
 
     /// The field as a finite number, or nil.
     static func number(_ field: String) -> Float? {

@@ -114,16 +114,23 @@ public struct DataSplits: Sendable {
                 training: training, validation: validation,
                 test: SupervisedDataset(images.test, classNames: images.classNames), standardizer: nil)
         case .csv(let path, let labelColumn, let regression):
-            let table = try CSV.readTable(contentsOf: URL(fileURLWithPath: path))
-            guard !table.rows.isEmpty else {
+            let targetColumn: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
+            var file = try TabularFile(contentsOf: URL(fileURLWithPath: path), path: path, target: schema.map { .name($0.targetColumn) } ?? targetColumn)
+            let rowCount = file.rowCount
+            guard rowCount > 0 else {
                 throw TrainingError.incompatibleData("\(path) has a header but no data rows")
             }
+            if rowCount == 1, schema == nil {
+                // One row cannot be split: a table that could not train anyway says why first.
+                let schema = try file.fitSchema(target: targetColumn, regression: regression, missingValues: missingValues, statisticsRows: [0])
+                try checkUsable(schema, rowCount: rowCount, path: path, labelColumn: labelColumn)
+            }
             // A test fraction holds out at least one row, never shared with training.
-            let testShare = testFile == nil && testFraction > 0 ? Swift.max(testFraction, 1 / Double(table.rows.count)) : 0
-            let (rest, testRows) = split(Array(table.rows.indices), fraction: testShare)
+            let testShare = testFile == nil && testFraction > 0 ? Swift.max(testFraction, 1 / Double(rowCount)) : 0
+            let (rest, testRows) = split(Array(0..<rowCount), fraction: testShare)
             if testShare > 0 && (testRows.isEmpty || rest.isEmpty) {
                 throw TrainingError.incompatibleData(
-                    "\(path) has \(table.rows.count) data row\(table.rows.count == 1 ? "" : "s"): at least 2 are needed, one to train on and one to test on")
+                    "\(path) has \(rowCount) data row\(rowCount == 1 ? "" : "s"): at least 2 are needed, one to train on and one to test on")
             }
             let validationShare = validationFile == nil ? validationFraction : 0
             let (trainingRows, validationRows) = split(rest, fraction: validationShare)
@@ -132,32 +139,33 @@ public struct DataSplits: Sendable {
                     "\(path): \(rest.count) training rows are too few to hold out a validation fraction of \(validationFraction) and keep some to train on")
             }
             guard !trainingRows.isEmpty else {
-                throw TrainingError.incompatibleData("\(path) leaves no rows for training (\(table.rows.count) rows)")
+                throw TrainingError.incompatibleData("\(path) leaves no rows for training (\(rowCount) rows)")
             }
-            let column: CSVColumn = labelColumn.map { Int($0).map(CSVColumn.index) ?? .name($0) } ?? .last
-            let schema = try schema ?? TabularSchema(
-                fitting: table, target: column, regression: regression, missingValues: missingValues,
-                statisticsRows: trainingRows, path: path)
+            let schema = try schema ?? file.fitSchema(
+                target: targetColumn, regression: regression, missingValues: missingValues, statisticsRows: trainingRows)
             guard schema.featureCount > 0 else {
                 throw TrainingError.incompatibleData("\(path) has no feature columns besides the target \"\(schema.targetColumn)\"")
             }
             var warnings: [String] = []
-            func encode(_ table: CSVTable, path: String) throws -> SupervisedDataset {
-                let encoded = try schema.encode(table, requiresTarget: true, path: path)
-                for (column, count) in encoded.unseenCategories.sorted(by: { $0.key < $1.key }) {
+            func warn(_ unseenCategories: [String: Int], path: String) {
+                for (column, count) in unseenCategories.sorted(by: { $0.key < $1.key }) {
                     warnings.append("\(path): \(count) value(s) in column \"\(column)\" are categories the training data did not have; they are encoded as all zeros")
                 }
-                return encoded.dataset!
             }
             func encodeFile(_ path: String) throws -> SupervisedDataset {
-                try encode(CSV.readTable(contentsOf: URL(fileURLWithPath: path)), path: path)
+                let encoded = try schema.encode(contentsOf: URL(fileURLWithPath: path), requiresTarget: true, path: path)
+                warn(encoded.unseenCategories, path: path)
+                return encoded.dataset!
             }
-            let all = try encode(table, path: path)
-            try checkUsable(all, path: path, labelColumn: labelColumn)
-            let training = all.subset(trainingRows)
-            let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : all.subset(validationRows))
-            let test = try testFile.map(encodeFile) ?? all.subset(testRows)
-            let standardizer = Standardizer(fitting: training.features.scalars, featureCount: training.featureCount)
+            let encoded = try file.encode(with: schema, requiresTarget: true, splits: [trainingRows, validationRows, testRows])
+            warn(encoded.unseenCategories, path: path)
+            try checkUsable(schema, rowCount: rowCount, path: path, labelColumn: labelColumn)
+            let training = encoded.splits[0].dataset!
+            let validation = try validationFile.map(encodeFile) ?? (validationRows.isEmpty ? nil : encoded.splits[1].dataset!)
+            let test = try testFile.map(encodeFile) ?? encoded.splits[2].dataset!
+            let standardizer = training.features.withUnsafeBufferPointer {
+                Standardizer(fitting: $0, featureCount: training.featureCount)
+            }
             var targetStandardizer: Standardizer?
             if case .values(let values) = training.targets {
                 targetStandardizer = Standardizer(fitting: values.scalars, featureCount: values.shape[1])
@@ -174,16 +182,20 @@ public struct DataSplits: Sendable {
         }
     }
 
-    /// Throws when a table cannot train a network: no rows, no feature columns, or fewer than two classes.
-    static func checkUsable(_ data: SupervisedDataset, path: String, labelColumn: String?) throws(TrainingError) {
+    /// Throws when a table encoded by `schema` cannot train a network: no rows, no feature columns,
+    /// or fewer than two classes.
+    static func checkUsable(_ schema: TabularSchema, rowCount: Int, path: String, labelColumn: String?) throws(TrainingError) {
+        let featureCount = schema.featureCount
+        var classCount: Int?
+        if case .classes(let names) = schema.target { classCount = names.count }
         let label = labelColumn.map { "label column '\($0)'" } ?? "the label column (the last)"
-        guard data.count > 0 else {
+        guard rowCount > 0 else {
             throw .incompatibleData("\(path) has a header but no data rows")
         }
-        guard data.featureCount > 0 else {
+        guard featureCount > 0 else {
             throw .incompatibleData("\(path) has no feature columns: its only column is \(label)")
         }
-        if case .classes(_, let classCount) = data.targets, classCount < 2 {
+        if let classCount, classCount < 2 {
             throw .incompatibleData("\(path) has \(classCount) class in \(label): a classifier needs at least 2 (or read the column as real values, for regression)")
         }
     }

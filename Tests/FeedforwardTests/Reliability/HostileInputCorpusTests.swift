@@ -114,7 +114,7 @@ import Darwin
         // Data that cannot train.
         (["train", "--dataset", "csv:header.csv"], "no data rows"),
         (["train", "--dataset", "csv:label-only.csv"], "no feature columns"),
-        (["train", "--dataset", "csv:one-row.csv"], "1 data row"),
+        (["train", "--dataset", "csv:one-row.csv"], "1 class"),
         (["train", "--dataset", "csv:one-row.csv", "--regression"], "at least 2"),
         (["train", "--dataset", "csv:two-rows.csv", "--regression", "--validation-fraction", "0.5"], "too few"),
         (["train", "--dataset", "xor", "--validation-fraction", "0.1"], "no validation split"),

@@ -118,8 +118,8 @@ import Testing
     @Test(arguments: [
         ("header only", "a,b,c,label\n", "no data rows"),
         ("label column only", "label\n1\n2\n", "no feature columns"),
-        ("one row", "a,label\n1,0\n", "1 data row"),
-        ("one row, two columns of values", "a,b\n1,0\n", "1 data row"),
+        ("one row", "a,label\n1,0\n", "1 class"),
+        ("one row, two columns of values", "a,b\n1,0\n", "1 class"),
         ("one class", "a,label\n1,0\n2,0\n3,0\n", "1 class"),
     ])
     func unusableTablesAreRefused(name: String, text: String, mention: String) throws {
