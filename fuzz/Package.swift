@@ -7,7 +7,7 @@ let package = Package(
     name: "FeedforwardFuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "Feedforward", path: "..")],
-    targets: [.target(name: "CFuzzDriver")] + ["FuzzIDX", "FuzzCSV", "FuzzSafeTensors", "FuzzCheckpoint"].map {
+    targets: [.target(name: "CFuzzDriver")] + ["FuzzIDX", "FuzzCSVReader", "FuzzCSV", "FuzzSafeTensors", "FuzzCheckpoint"].map {
         .executableTarget(
             name: $0, dependencies: ["CFuzzDriver", .product(name: "Feedforward", package: "Feedforward")],
             // gold hits an internal error on these sanitizer-instrumented objects; lld links them.
