@@ -176,6 +176,7 @@ struct Train: ParsableCommand {
         if let save { try PathChecks.checkWritableFile(save, option: "--save") }
         if let log { try PathChecks.checkWritableFile(log, option: "--log") }
         if let plot { try PathChecks.checkWritableFolder(plot, option: "--plot") }
+        if let tensorboard { try PathChecks.checkWritableFolder(tensorboard, option: "--tensorboard") }
         if let resume { try PathChecks.checkReadableFile(resume, option: "--resume") }
     }
 
@@ -240,9 +241,10 @@ struct Train: ParsableCommand {
                 printError(describe(record, epochs: session.options.epochs))
                 try logFile?.append(record)
                 // Test figures are logged for reading only: nothing in training is chosen by them.
-                try events?.addScalars(
-                    record.tensorBoardScalars + session.evaluate(on: splits.test).tensorBoardScalars(split: "test"),
-                    step: record.epoch)
+                if let events {
+                    let test = splits.test.count > 0 ? session.evaluate(on: splits.test).tensorBoardScalars(split: "test") : []
+                    try events.addScalars(record.tensorBoardScalars + test, step: record.epoch)
+                }
                 if let save {
                     try session.save(to: URL(fileURLWithPath: save))
                     savedEpoch = session.epoch

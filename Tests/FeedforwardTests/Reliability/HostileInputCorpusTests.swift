@@ -153,6 +153,7 @@ import Darwin
         (["train", "--dataset", "xor", "--log", "folder"], "is a folder"),
         (["train", "--dataset", "xor", "--plot", "file.txt"], "is a file"),
         (["train", "--dataset", "xor", "--plot", "file.txt/plots"], "is a file"),
+        (["train", "--dataset", "xor", "--tensorboard", "file.txt"], "is a file"),
         (["train", "--dataset", "xor", "--resume", "folder"], "is a folder"),
         // Damaged checkpoints and checkpoints that do not fit the data.
         (["train", "--dataset", "xor", "--resume", "nan.ckpt", "--epochs", "3"], "holds nan"),
