@@ -150,13 +150,9 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
             step += 1
             lossSum += lossValue * Double(indices.count)
             seen += indices.count
-            if let progress {
-                let elapsed = Date().timeIntervalSince(start)
-                progress(BatchProgress(
-                    epoch: epoch + 1, epochs: configuration.epochs, batch: index + 1, batches: batches.count,
-                    loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9),
-                    elapsedSeconds: elapsed))
-            }
+            progress?(BatchProgress(
+                epoch: epoch + 1, epochs: configuration.epochs, batch: index + 1, batches: batches.count,
+                lossSum: lossSum, seen: seen, since: start))
         }
         let seconds = Date().timeIntervalSince(start)
         epoch += 1

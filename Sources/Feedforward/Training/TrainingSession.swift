@@ -115,6 +115,17 @@ public struct BatchProgress: Sendable {
     public var elapsedSeconds: Double
 }
 
+extension BatchProgress {
+    /// The progress of an epoch that started at `start`, after `batch` of its `batches` minibatches,
+    /// whose `seen` examples summed to `lossSum`: one rule for every training loop.
+    init(epoch: Int, epochs: Int, batch: Int, batches: Int, lossSum: Double, seen: Int, since start: Date) {
+        let elapsed = Date().timeIntervalSince(start)
+        self.init(
+            epoch: epoch, epochs: epochs, batch: batch, batches: batches, loss: lossSum / Double(seen),
+            samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsedSeconds: elapsed)
+    }
+}
+
 /// Why training stopped with an error.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The loss became NaN or infinite.
@@ -269,13 +280,9 @@ public struct TrainingSession: Sendable {
             step += 1
             lossSum += lossValue * Double(batch.count)
             seen += batch.count
-            if let progress {
-                let elapsed = Date().timeIntervalSince(start)
-                progress(BatchProgress(
-                    epoch: epoch + 1, epochs: options.epochs, batch: index + 1, batches: batches.count,
-                    loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9),
-                    elapsedSeconds: elapsed))
-            }
+            progress?(BatchProgress(
+                epoch: epoch + 1, epochs: options.epochs, batch: index + 1, batches: batches.count,
+                lossSum: lossSum, seen: seen, since: start))
         }
         let seconds = Date().timeIntervalSince(start)
         epoch += 1
