@@ -3,6 +3,7 @@
 #define FF_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -11,6 +12,15 @@
 #else
 #define FF_HAVE_X86_KERNELS 0
 #endif
+
+/// Most threads the built-in kernels use (ff_builtin_set_threads clamps to it).
+#define FF_MAX_THREADS 64
+
+/// Runs fn(jobs + t * size) for t in [0, threads) on the calling thread and up to threads - 1 pool
+/// threads (thread_pool.c); returns after all have finished. Jobs are claimed, not assigned, so a late
+/// helper costs at most its share run on the caller. Runs everything on the caller when the pool is
+/// busy with another caller's work.
+void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size);
 
 // CBLAS constants (row-major order, transpose flags) as the CBLAS standard numbers them.
 enum { FF_CBLAS_ROW_MAJOR = 101, FF_CBLAS_NO_TRANS = 111, FF_CBLAS_TRANS = 112 };

@@ -13,27 +13,12 @@
 #include <immintrin.h>
 #endif
 
-#define FF_MAX_THREADS 64
 /// Products of at most this many multiply-adds run the plain triple loop.
 #define FF_TINY_GEMM_MACS 64
-
-// ---------------------------------------------------------------------------------------------
-// Settings: kernel choice and thread count.
-// ---------------------------------------------------------------------------------------------
-
-static int builtin_threads = 1;
 
 /// Whether the AVX2 code (narrow path, register transposes) may run: the CPU has AVX2+FMA and the
 /// portable variant is not forced.
 static inline int ff_use_avx2(void) { return ff_kernel_variant_in_use() != FF_KERNEL_PORTABLE; }
-
-void ff_builtin_set_threads(int threads) {
-    if (threads < 1) threads = 1;
-    if (threads > FF_MAX_THREADS) threads = FF_MAX_THREADS;
-    __atomic_store_n(&builtin_threads, threads, __ATOMIC_RELAXED);
-}
-
-int ff_builtin_threads(void) { return __atomic_load_n(&builtin_threads, __ATOMIC_RELAXED); }
 
 /// Multiply-adds (M*N*K) below which the built-in kernel stays on one thread: starting and joining a
 /// helper thread costs tens of microseconds, which only pays for products of about this size.
@@ -105,127 +90,6 @@ static void *ff_pack_space(size_t bytes) {
         b->cap = want;
     }
     return b->ptr;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Thread pool: helper threads started on first need and kept, parked on a condition variable after a
-// short spin. Starting a pthread per call costs tens of microseconds, as much as a 128x256x256
-// product takes on one core; waking a parked one costs a few. Jobs are claimed, not assigned: the
-// caller takes job 0 and then any job no helper has started, so a helper that the scheduler runs late
-// (on a busy machine) costs at most the time of running its part on the caller.
-// ---------------------------------------------------------------------------------------------
-
-static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;  // held by the one caller using the pool
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
-static int pool_workers = 0;          // helper threads started (guarded by pool_use)
-static uint64_t pool_generation = 0;  // bumped for every round of work
-static uint64_t pool_claim = 0;       // the round's generation (low 32 bits) << 32 | next unclaimed job
-static int pool_count = 0;            // jobs in the current round
-static int pool_remaining = 0;        // jobs of the current round not yet finished
-static void *(*pool_fn)(void *);
-static char *pool_jobs;
-static size_t pool_job_size;
-
-#define FF_SPIN_ROUNDS 4000
-
-static inline void cpu_relax(void) {
-#if FF_HAVE_X86_KERNELS
-    _mm_pause();
-#endif
-}
-
-/// Claims the next job of round `round`; -1 when all are claimed or that round is over.
-static int pool_claim_job(uint32_t round, int count) {
-    uint64_t v = __atomic_load_n(&pool_claim, __ATOMIC_ACQUIRE);
-    for (;;) {
-        if ((uint32_t)(v >> 32) != round || (int)(uint32_t)v >= count) return -1;
-        if (__atomic_compare_exchange_n(&pool_claim, &v, v + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            return (int)(uint32_t)v;
-    }
-}
-
-/// Runs jobs of round `round` until none is left to claim; whoever finishes the last one wakes the caller.
-static void pool_run_jobs(uint32_t round, int count, void *(*fn)(void *), char *jobs, size_t size) {
-    int t;
-    while ((t = pool_claim_job(round, count)) >= 0) {
-        fn(jobs + size * (size_t)t);
-        if (__atomic_sub_fetch(&pool_remaining, 1, __ATOMIC_ACQ_REL) == 0) {
-            pthread_mutex_lock(&pool_mu);
-            pthread_cond_signal(&pool_done);
-            pthread_mutex_unlock(&pool_mu);
-        }
-    }
-}
-
-static void *pool_worker(void *arg) {
-    (void)arg;
-    uint64_t seen = 0;
-    for (;;) {
-        uint64_t gen;
-        int spins = 0;
-        while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen && spins < FF_SPIN_ROUNDS) {
-            cpu_relax();
-            spins++;
-        }
-        // Take a consistent snapshot of the round under the mutex (the caller publishes a round's
-        // parameters and its generation together under it); a stale snapshot claims nothing, since
-        // pool_claim_job checks the round.
-        pthread_mutex_lock(&pool_mu);
-        while ((gen = __atomic_load_n(&pool_generation, __ATOMIC_ACQUIRE)) == seen)
-            pthread_cond_wait(&pool_wake, &pool_mu);
-        const int count = pool_count;
-        void *(*fn)(void *) = pool_fn;
-        char *jobs = pool_jobs;
-        const size_t size = pool_job_size;
-        pthread_mutex_unlock(&pool_mu);
-        seen = gen;
-        pool_run_jobs((uint32_t)gen, count, fn, jobs, size);
-    }
-    return NULL;
-}
-
-/// Runs fn(jobs + t * size) for t in [0, threads) on the calling thread and up to threads - 1 pool
-/// threads; returns after all have finished. Runs everything on the caller when the pool is busy
-/// with another caller's product.
-static void ff_run_parallel(int threads, void *(*fn)(void *), void *jobs, size_t size) {
-    if (threads > 1 && pthread_mutex_trylock(&pool_use) == 0) {
-        while (pool_workers < threads - 1) {
-            pthread_t tid;
-            pthread_attr_t attr;
-            pthread_attr_init(&attr);
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            int ok = pthread_create(&tid, &attr, pool_worker, NULL) == 0;
-            pthread_attr_destroy(&attr);
-            if (!ok) break;
-            pool_workers++;
-        }
-        pthread_mutex_lock(&pool_mu);
-        pool_fn = fn;
-        pool_jobs = (char *)jobs;
-        pool_job_size = size;
-        pool_count = threads;
-        __atomic_store_n(&pool_remaining, threads, __ATOMIC_RELEASE);
-        const uint64_t gen = __atomic_add_fetch(&pool_generation, 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&pool_claim, (uint64_t)(uint32_t)gen << 32, __ATOMIC_RELEASE);
-        pthread_cond_broadcast(&pool_wake);
-        pthread_mutex_unlock(&pool_mu);
-        pool_run_jobs((uint32_t)gen, threads, fn, (char *)jobs, size);
-        int spins = 0;
-        while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0 && spins < FF_SPIN_ROUNDS * 4) {
-            cpu_relax();
-            spins++;
-        }
-        if (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) {
-            pthread_mutex_lock(&pool_mu);
-            while (__atomic_load_n(&pool_remaining, __ATOMIC_ACQUIRE) != 0) pthread_cond_wait(&pool_done, &pool_mu);
-            pthread_mutex_unlock(&pool_mu);
-        }
-        pthread_mutex_unlock(&pool_use);
-        return;
-    }
-    for (int t = 0; t < threads; t++) fn((char *)jobs + size * (size_t)t);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +165,31 @@ FF_AVX2 static void narrow_tn_tile_avx2_f32(int64_t K, const float *a, int64_t l
     for (int c = 0; c < 5; c++) {
         _mm256_storeu_ps(&out[c][0], acc[0][c]);
         _mm256_storeu_ps(&out[c][8], acc[1][c]);
+    }
+}
+
+/// The AVX-512 narrow tile for Aᵀ·B: 32 rows of C (two 16-lane vectors along M) by five columns of B,
+/// otherwise as narrow_tn_tile_avx2_f32 (and with its bits: each lane sums over k in the same order with
+/// fused multiply-adds). Lanes from `rows` on are masked off in the loads of A.
+__attribute__((target("avx512f,avx2,fma"))) static void narrow_tn_tile_avx512_f32(
+    int64_t K, const float *a, int64_t lda, int rows, const float *b, int64_t ldb, const int64_t col[5],
+    float out[5][32]) {
+    __m512 acc[2][5];
+    for (int c = 0; c < 5; c++) acc[0][c] = acc[1][c] = _mm512_setzero_ps();
+    const __mmask16 mask0 = rows >= 16 ? 0xFFFF : (__mmask16)((1u << rows) - 1);
+    const __mmask16 mask1 = rows >= 32 ? 0xFFFF : rows > 16 ? (__mmask16)((1u << (rows - 16)) - 1) : 0;
+    for (int64_t p = 0; p < K; p++) {
+        const float *ar = a + p * lda, *br = b + p * ldb;
+        const __m512 a0 = _mm512_maskz_loadu_ps(mask0, ar), a1 = _mm512_maskz_loadu_ps(mask1, ar + 16);
+        for (int c = 0; c < 5; c++) {
+            const __m512 bv = _mm512_set1_ps(br[col[c]]);
+            acc[0][c] = _mm512_fmadd_ps(a0, bv, acc[0][c]);
+            acc[1][c] = _mm512_fmadd_ps(a1, bv, acc[1][c]);
+        }
+    }
+    for (int c = 0; c < 5; c++) {
+        _mm512_storeu_ps(&out[c][0], acc[0][c]);
+        _mm512_storeu_ps(&out[c][16], acc[1][c]);
     }
 }
 
@@ -543,17 +432,28 @@ static inline void narrow_store(float *dst, float value, float alpha, float beta
     *dst = beta == 0.0f ? v : beta * *dst + v;
 }
 
-/// Runs one job's rows of an Aᵀ·B product in 16 x 5 tiles; edge tiles repeat their last column and
-/// store only the valid part.
+/// Rows of C per tile of the Aᵀ·B narrow path: 32 with AVX-512, 16 with AVX2.
+static int narrow_tn_tile_rows(void) { return ff_kernel_variant_in_use() == FF_KERNEL_AVX512 ? 32 : 16; }
+
+/// Runs one job's rows of an Aᵀ·B product in 32 x 5 (AVX-512) or 16 x 5 tiles; edge tiles repeat their
+/// last column and store only the valid part.
 static void narrow_tn_rows(const narrow_job *j) {
-    for (int64_t i = 0; i < j->M; i += 16) {
-        const int rows = j->M - i < 16 ? (int)(j->M - i) : 16;
+    const int tile = narrow_tn_tile_rows();
+    for (int64_t i = 0; i < j->M; i += tile) {
+        const int rows = j->M - i < tile ? (int)(j->M - i) : tile;
         for (int64_t c = 0; c < j->N; c += 5) {
             const int cols = j->N - c < 5 ? (int)(j->N - c) : 5;
             int64_t col[5];
             for (int q = 0; q < 5; q++) col[q] = c + (q < cols ? q : cols - 1);
-            float out[5][16];
-            narrow_tn_tile_avx2_f32(j->K, j->A + i, j->lda, rows, j->Bt, j->ldbt, col, out);
+            float out[5][32];
+            if (tile == 32) {
+                narrow_tn_tile_avx512_f32(j->K, j->A + i, j->lda, rows, j->Bt, j->ldbt, col, out);
+            } else {
+                float narrow[5][16];
+                narrow_tn_tile_avx2_f32(j->K, j->A + i, j->lda, rows, j->Bt, j->ldbt, col, narrow);
+                for (int q = 0; q < 5; q++)
+                    for (int r = 0; r < 16; r++) out[q][r] = narrow[q][r];
+            }
             for (int r = 0; r < rows; r++)
                 for (int q = 0; q < cols; q++) narrow_store(j->C + (i + r) * j->ldc + c + q, out[q][r], j->alpha, j->beta);
         }
@@ -606,7 +506,7 @@ static void gemm_narrow_f32(int transA, int transB, int64_t M, int64_t N, int64_
         Bt = packed;
         ldbt = K;
     }
-    const int64_t unit = transA ? 16 : 6;  // rows of C per tile
+    const int64_t unit = transA ? narrow_tn_tile_rows() : 6;  // rows of C per tile
     int threads = ff_gemm_thread_count(ff_builtin_threads(), M, N, K, (int)unit, (int)N);
     narrow_job jobs[FF_MAX_THREADS];
     const int64_t units = (M + unit - 1) / unit;

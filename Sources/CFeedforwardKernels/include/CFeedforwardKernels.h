@@ -149,6 +149,71 @@ void ff_builtin_set_threads(int threads);
 int ff_builtin_threads(void);
 
 // ---------------------------------------------------------------------------
+// Element-wise kernels (elementwise.c), compiled for AVX-512, AVX2 and the baseline and chosen like the
+// GEMM's variant (ff_kernel_variant_in_use). Each gives the bits of the scalar formula it names.
+// ---------------------------------------------------------------------------
+
+/// The unary operations ff_unary_* runs (the rest stay in Swift).
+typedef enum {
+    FF_UNARY_NEGATE = 0,  ///< -x
+    FF_UNARY_SQUARE = 1,  ///< x * x
+    FF_UNARY_ABS = 2,     ///< |x|
+    FF_UNARY_RELU = 3,    ///< x <= 0 ? 0 : x (NaN passes through)
+    FF_UNARY_STEP = 4,    ///< x > 0 ? 1 : (x <= 0 ? 0 : x)
+    FF_UNARY_SCALE = 5,   ///< x * p
+    FF_UNARY_SHIFT = 6,   ///< x + p
+} ff_unary_operation;
+
+/// y[i] = op(x[i]) for i < n; returns 0 (writing nothing) when `op` is not an ff_unary_operation.
+int ff_unary_f32(int op, const float *x, float *y, int64_t n, float p);
+int ff_unary_f64(int op, const double *x, double *y, int64_t n, double p);
+
+/// The binary operations ff_binary_row_* runs.
+typedef enum {
+    FF_BINARY_ADD = 0,
+    FF_BINARY_SUBTRACT = 1,
+    FF_BINARY_MULTIPLY = 2,
+    FF_BINARY_DIVIDE = 3,
+    FF_BINARY_PASS_WHERE_POSITIVE = 4,  ///< b > 0 ? a : (b <= 0 ? 0 : b), strides 1 and 1 only
+} ff_binary_operation;
+
+/// y[i] = a[i * sa] op b[i * sb] for i < n, with strides 0 (a broadcast scalar) or 1; returns 0
+/// (writing nothing) for an operation or stride pair it does not run (division of a broadcast scalar
+/// by a row, for one).
+int ff_binary_row_f32(int op, const float *a, int64_t sa, const float *b, int64_t sb, float *y, int64_t n);
+int ff_binary_row_f64(int op, const double *a, int64_t sa, const double *b, int64_t sb, double *y, int64_t n);
+
+/// y[i] = x[i] + x[inner + i] + ... + x[(length - 1) * inner + i], summed in that order, for i < inner.
+void ff_sum_rows_f32(const float *x, float *y, int64_t length, int64_t inner);
+void ff_sum_rows_f64(const double *x, double *y, int64_t length, int64_t inner);
+
+/// y[i] = (float)x[i] * scale for i < n.
+void ff_bytes_to_floats(const uint8_t *x, float *y, int64_t n, float scale);
+
+/// The update rule of an optimizer step.
+typedef enum {
+    FF_OPTIMIZER_SGD = 0,           ///< g += λθ; θ -= η g
+    FF_OPTIMIZER_SGD_MOMENTUM = 1,  ///< g += λθ; m = μm + g; θ -= η m
+    FF_OPTIMIZER_SGD_NESTEROV = 2,  ///< g += λθ; m = μm + g; θ -= η (g + μm)
+    FF_OPTIMIZER_RMSPROP = 3,       ///< g += λθ; v = ρv + (1-ρ)g²; θ -= η g / (√v + ε)
+    FF_OPTIMIZER_ADAM = 4,          ///< Adam with bias corrections c1, c2; AdamW's decay when decoupled
+} ff_optimizer_kind;
+
+/// One optimizer step's rule and hyperparameters (each converted to the element type before use, as
+/// the Swift formulas convert them; correction1 and correction2 are Adam's 1 - β₁ᵗ and 1 - β₂ᵗ).
+typedef struct {
+    ff_optimizer_kind kind;
+    double learning_rate, weight_decay, momentum, decay, epsilon, beta1, beta2, correction1, correction2;
+    int decoupled;  ///< Adam: weight decay as AdamW's θ ← θ(1 - ηλ) instead of added to the gradient
+} ff_optimizer_step;
+
+/// Applies `step` in place to n parameters p with gradients g and state buffers m (momentum, Adam's
+/// first moment) and v (RMSProp's and Adam's second moment), NULL where the rule has none. Large
+/// tensors are split over the built-in kernels' threads; the bits do not depend on the split.
+void ff_optimizer_step_f32(const ff_optimizer_step *step, float *p, const float *g, float *m, float *v, int64_t n);
+void ff_optimizer_step_f64(const ff_optimizer_step *step, double *p, const double *g, double *m, double *v, int64_t n);
+
+// ---------------------------------------------------------------------------
 // Run-time zlib (dlopen of libz.so.1 / libz.1.dylib / libz.so).
 // ---------------------------------------------------------------------------
 

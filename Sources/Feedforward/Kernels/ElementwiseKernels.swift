@@ -200,7 +200,7 @@ func binaryLoop<T: TensorScalar>(
     let sb = plan.rhsStrides[rank - 1]
     if plan.count == 0 { return }
     if rank == 1 {
-        binaryRow(operation, a, sa, b, sb, y, inner)
+        if !vectorBinaryRow(operation, a, sa, b, sb, y, inner) { binaryRow(operation, a, sa, b, sb, y, inner) }
         return
     }
     // Odometer over the outer axes; the innermost axis runs as one row.
@@ -210,7 +210,9 @@ func binaryLoop<T: TensorScalar>(
     var offsetY = 0
     let rows = plan.count / inner
     for _ in 0..<rows {
-        binaryRow(operation, a + offsetA, sa, b + offsetB, sb, y + offsetY, inner)
+        if !vectorBinaryRow(operation, a + offsetA, sa, b + offsetB, sb, y + offsetY, inner) {
+            binaryRow(operation, a + offsetA, sa, b + offsetB, sb, y + offsetY, inner)
+        }
         offsetY += inner
         var axis = rank - 2
         while axis >= 0 {
@@ -264,6 +266,7 @@ func reductionLoop<T: TensorScalar>(
         }
         switch operation {
         case .sum:
+            if vectorSumRows(source, target, length: length, inner: inner) { continue }
             for i in 0..<inner { target[i] = 0 }
             for j in 0..<length {
                 let row = source + j * inner

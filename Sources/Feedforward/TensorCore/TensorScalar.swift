@@ -62,7 +62,9 @@ extension Float: TensorScalar {
         _ operation: UnaryOperation, _ source: UnsafePointer<Float>,
         _ destination: UnsafeMutablePointer<Float>, count: Int, parameter: Float
     ) {
-        unaryLoop(operation, source, destination, count, parameter)
+        if !vectorUnary(operation, source, destination, count, parameter) {
+            unaryLoop(operation, source, destination, count, parameter)
+        }
     }
 
     public static func _applyBinary(
@@ -90,7 +92,8 @@ extension Float: TensorScalar {
         _ rule: OptimizerRule, parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
         firstMoment: UnsafeMutablePointer<Float>?, secondMoment: UnsafeMutablePointer<Float>?, count: Int
     ) {
-        optimizerLoop(rule, parameter, gradient, firstMoment, secondMoment, count)
+        var step = rule.vectorKernelStep
+        ff_optimizer_step_f32(&step, parameter, gradient, firstMoment, secondMoment, Int64(count))
     }
 
     public static func _matrixMultiply(
@@ -112,7 +115,9 @@ extension Double: TensorScalar {
         _ operation: UnaryOperation, _ source: UnsafePointer<Double>,
         _ destination: UnsafeMutablePointer<Double>, count: Int, parameter: Double
     ) {
-        unaryLoop(operation, source, destination, count, parameter)
+        if !vectorUnary(operation, source, destination, count, parameter) {
+            unaryLoop(operation, source, destination, count, parameter)
+        }
     }
 
     public static func _applyBinary(
@@ -140,7 +145,8 @@ extension Double: TensorScalar {
         _ rule: OptimizerRule, parameter: UnsafeMutablePointer<Double>, gradient: UnsafePointer<Double>,
         firstMoment: UnsafeMutablePointer<Double>?, secondMoment: UnsafeMutablePointer<Double>?, count: Int
     ) {
-        optimizerLoop(rule, parameter, gradient, firstMoment, secondMoment, count)
+        var step = rule.vectorKernelStep
+        ff_optimizer_step_f64(&step, parameter, gradient, firstMoment, secondMoment, Int64(count))
     }
 
     public static func _matrixMultiply(

@@ -87,17 +87,15 @@ public struct SupervisedDataset: Sendable {
         case .floats(let tensor):
             return tensor.gatheringRows(indices)
         case .bytes(let bytes):
-            var values = [Float](repeating: 0, count: indices.count * featureCount)
             let width = featureCount
-            bytes.withUnsafeBufferPointer { source in
-                values.withUnsafeMutableBufferPointer { target in
+            let values = [Float](unsafeUninitializedCapacity: indices.count * width) { target, initialized in
+                bytes.withUnsafeBufferPointer { source in
                     for (row, index) in indices.enumerated() {
                         precondition(index >= 0 && index < count, "features(at:): index \(index) is out of range 0..<\(count)")
-                        let from = source.baseAddress! + index * width
-                        let to = target.baseAddress! + row * width
-                        for column in 0..<width { to[column] = Float(from[column]) * (1 / 255) }
+                        convertBytes(source.baseAddress! + index * width, to: target.baseAddress! + row * width, count: width, scale: 1 / 255)
                     }
                 }
+                initialized = indices.count * width
             }
             return Tensor(shape: [indices.count, width], scalars: values)
         }

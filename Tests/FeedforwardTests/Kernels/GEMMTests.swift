@@ -223,7 +223,7 @@ private func exitReporting(_ failures: [String]) -> Never {
         recordOutput(ofFailed: await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             var failures: [String] = []
             for (m, n, k, ta, tb) in [(25, 65, 300, false, false), (200, 190, 600, true, true), (37, 70, 129, false, true),
-                                      (130, 40, 257, true, false)] {
+                                      (130, 40, 257, true, false), (201, 10, 128, true, false)] {  // the last: narrow Aᵀ·B
                 var rng = LCG(state: UInt64(m * n + k))
                 let a = (0..<(m * k)).map { _ in Float(rng.next()) }, b = (0..<(k * n)).map { _ in Float(rng.next()) }
                 let ad = a.map(Double.init), bd = b.map(Double.init)
