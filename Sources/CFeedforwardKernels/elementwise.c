@@ -168,6 +168,7 @@ void ff_optimizer_step_f64(const ff_optimizer_step *step, double *p, const doubl
     optimizer_step(step, 1, p, g, m, v, n);
 }
 
-void ff_bytes_to_floats(const uint8_t *x, float *y, int64_t n, float scale) {
-    FF_DISPATCH(bytes_to_floats, f32, x, y, n, scale);
+void ff_gather_bytes_to_floats(const uint8_t *x, int64_t width, const int64_t *rows, int64_t count, float *y,
+                               float scale) {
+    FF_DISPATCH(gather_bytes_to_floats, f32, x, width, rows, count, y, scale);
 }

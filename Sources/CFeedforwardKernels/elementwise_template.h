@@ -136,6 +136,21 @@ FF_TARGET static void FN(bytes_to_floats)(const uint8_t *restrict x, float *rest
     }
     for (; i < n; i++) y[i] = (float)x[i] * scale;
 }
+
+/// Rows rows[0], rows[1], ... of `width` bytes each at x, converted by FN(bytes_to_floats) into
+/// consecutive rows of y. The rows of a shuffled batch lie anywhere in the data set, so each one is
+/// prefetched a few rows ahead: without it every row waits for memory.
+FF_TARGET static void FN(gather_bytes_to_floats)(const uint8_t *restrict x, int64_t width, const int64_t *rows,
+                                                 int64_t count, float *restrict y, float scale) {
+    enum { AHEAD = 4 };
+    for (int64_t r = 0; r < count; r++) {
+        if (r + AHEAD < count) {
+            const uint8_t *next = x + rows[r + AHEAD] * width;
+            for (int64_t offset = 0; offset < width; offset += 64) __builtin_prefetch(next + offset, 0, 0);
+        }
+        FN(bytes_to_floats)(x + rows[r] * width, y + r * width, width, scale);
+    }
+}
 #endif
 
 // The optimizer formulas, on P (parameter), G (gradient), M and V (state) of type T.

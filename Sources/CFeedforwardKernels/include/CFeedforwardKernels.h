@@ -187,8 +187,10 @@ int ff_binary_row_f64(int op, const double *a, int64_t sa, const double *b, int6
 void ff_sum_rows_f32(const float *x, float *y, int64_t length, int64_t inner);
 void ff_sum_rows_f64(const double *x, double *y, int64_t length, int64_t inner);
 
-/// y[i] = (float)x[i] * scale for i < n.
-void ff_bytes_to_floats(const uint8_t *x, float *y, int64_t n, float scale);
+/// Row r of y (width floats) = row rows[r] of x (width bytes) as floats times scale (y = (float)x * scale),
+/// for r < count; every rows[r] must be a row of x.
+void ff_gather_bytes_to_floats(const uint8_t *x, int64_t width, const int64_t *rows, int64_t count, float *y,
+                               float scale);
 
 /// The update rule of an optimizer step.
 typedef enum {

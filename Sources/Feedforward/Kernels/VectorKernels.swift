@@ -86,9 +86,14 @@ func vectorSumRows<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoi
     return false
 }
 
-/// `y[i] = Float(x[i]) * scale` for `count` elements, on the C kernels (pixels to floats).
-func convertBytes(_ x: UnsafePointer<UInt8>, to y: UnsafeMutablePointer<Float>, count: Int, scale: Float) {
-    ff_bytes_to_floats(x, y, Int64(count), scale)
+/// Rows `rows` of `width` bytes each at `x`, as floats scaled by `scale`, into consecutive rows of `y`
+/// (a shuffled batch of pixels); every row index must be in range (the caller checks).
+func gatherBytes(_ x: UnsafePointer<UInt8>, width: Int, rows: [Int], to y: UnsafeMutablePointer<Float>, scale: Float) {
+    rows.withUnsafeBufferPointer { indices in
+        indices.withMemoryRebound(to: Int64.self) { rows in
+            ff_gather_bytes_to_floats(x, Int64(width), rows.baseAddress, Int64(rows.count), y, scale)
+        }
+    }
 }
 
 extension OptimizerRule {

@@ -89,10 +89,12 @@ public struct SupervisedDataset: Sendable {
         case .bytes(let bytes):
             let width = featureCount
             let values = [Float](unsafeUninitializedCapacity: indices.count * width) { target, initialized in
-                bytes.withUnsafeBufferPointer { source in
-                    for (row, index) in indices.enumerated() {
-                        precondition(index >= 0 && index < count, "features(at:): index \(index) is out of range 0..<\(count)")
-                        convertBytes(source.baseAddress! + index * width, to: target.baseAddress! + row * width, count: width, scale: 1 / 255)
+                for index in indices {
+                    precondition(index >= 0 && index < count, "features(at:): index \(index) is out of range 0..<\(count)")
+                }
+                if let target = target.baseAddress {
+                    bytes.withUnsafeBufferPointer { source in
+                        gatherBytes(source.baseAddress!, width: width, rows: indices, to: target, scale: 1 / 255)
                     }
                 }
                 initialized = indices.count * width

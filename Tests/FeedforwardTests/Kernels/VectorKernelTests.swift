@@ -130,12 +130,16 @@ private func optimizerFailures<T: TensorScalar>(_ type: T.Type) -> [String] {
 
 private func bytesFailures() -> [String] {
     var failures: [String] = []
-    for n in lengths {
-        let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-        let reference = bytes.map { Float($0) * (1 / 255) }
-        var kernel = [Float](repeating: 7, count: n)
-        bytes.withUnsafeBufferPointer { b in kernel.withUnsafeMutableBufferPointer { convertBytes(b.baseAddress!, to: $0.baseAddress!, count: n, scale: 1 / 255) } }
-        if !sameBits(kernel, reference) { failures.append("bytes to floats n=\(n): differs") }
+    for width in lengths {
+        let rowCount = 9
+        let bytes = (0..<(width * rowCount)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let rows = [3, 0, 8, 3, 5, 1, 7, 2, 6, 4, 8]
+        let reference = rows.flatMap { r in bytes[(r * width)..<((r + 1) * width)].map { Float($0) * (1 / 255) } }
+        var kernel = [Float](repeating: 7, count: rows.count * width)
+        bytes.withUnsafeBufferPointer { b in
+            kernel.withUnsafeMutableBufferPointer { gatherBytes(b.baseAddress!, width: width, rows: rows, to: $0.baseAddress!, scale: 1 / 255) }
+        }
+        if !sameBits(kernel, reference) { failures.append("gathered bytes to floats, width \(width): differs") }
     }
     return failures
 }
