@@ -3,9 +3,10 @@ import RealModule
 
 // The element-wise operations that run on the C kernels of elementwise.c (compiled for AVX-512, AVX2 and
 // the baseline, chosen with the GEMM's variant). Swift compiles for the baseline only, so its loops use
-// 128-bit vectors on x86-64; the scalar loops of ElementwiseKernels.swift and OptimizerKernels.swift stay
-// as the reference these kernels are tested against bit for bit, and run what the C kernels do not.
-// The `T.self == Float.self` tests fold away when the generic callers are specialised.
+// 128-bit vectors on x86-64. The scalar loops of ElementwiseKernels.swift run what the C kernels do not,
+// and are the reference the C kernels are tested against bit for bit (as is the optimizer formulas'
+// Swift version in VectorKernelTests). The `T.self == Float.self` tests fold away when the generic
+// callers are specialised.
 
 extension UnaryOperation {
     /// The C kernel's code for this operation, or `nil` when only the Swift loop runs it.
