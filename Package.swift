@@ -18,7 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // C kernels: the packed GEMM, the run-time BLAS loader and the run-time zlib loader.
+        // C kernels: the packed GEMM, the element-wise and optimizer kernels, their thread pool, and the
+        // run-time loaders of BLAS, zlib and Open MPI.
         .target(
             name: "CFeedforwardKernels",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux])), .linkedLibrary("pthread", .when(platforms: [.linux]))]
