@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden layer sizes, comma-separated (an empty string for none). Default: 256,256 for images, 100 for CSV.")
     var hidden: String?
 
+    @Flag(inversion: .prefixedNo, help: "Whether the output layer also sees the inputs beside the last hidden layer (wide and deep: a linear model plus the network). Default: on for CSV --regression, off otherwise.")
+    var linearPath: Bool?
+
     @Option(help: "The hidden unit: \(HiddenUnit.names.joined(separator: ", ")).")
     var activation = HiddenUnit.activation(.relu)
 
@@ -141,7 +144,7 @@ struct Train: ParsableCommand {
         if resume != nil {
             let defaults = try Train.parse([])
             let ignored = [
-                ("--hidden", hidden != nil), ("--activation", activation != defaults.activation),
+                ("--hidden", hidden != nil), ("--linear-path", linearPath != nil), ("--activation", activation != defaults.activation),
                 ("--output", output != nil), ("--optimizer", optimizer != nil), ("--momentum", momentum != nil),
                 ("--learning-rate", learningRate != nil), ("--schedule", schedule != defaults.schedule),
                 ("--batch-size", batchSize != nil), ("--drop-last", dropLast),
@@ -313,8 +316,12 @@ struct Train: ParsableCommand {
             throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
         }
         var options = configuration.options
-        // A CSV table's default batch is capped by its training rows.
-        if isTabular, batchSize == nil { options.batchSize = Swift.max(1, Swift.min(options.batchSize, splits.training.count)) }
+        // A CSV table's defaults that depend on its training rows (TabularDefaults).
+        if isTabular {
+            let rowDefaults = TabularDefaults.options(trainingCount: splits.training.count, regression: !classifying)
+            if batchSize == nil { options.batchSize = rowDefaults.batchSize }
+            if weightDecay == nil { options.weightDecay = rowDefaults.weightDecay }
+        }
         if splits.validation == nil { options.earlyStoppingPatience = nil }
         let batchSize = options.batchSize
         let stepsPerEpoch = dropLast ? splits.training.count / batchSize : (splits.training.count + batchSize - 1) / batchSize
@@ -324,7 +331,8 @@ struct Train: ParsableCommand {
         options.schedule = parsed
         let specification = NetworkSpecification(
             inputSize: splits.training.featureCount, hiddenSizes: configuration.hiddenSizes, hiddenUnit: activation,
-            output: unit, targetSize: targetSize)
+            output: unit, targetSize: targetSize,
+            linearPath: linearPath ?? (isTabular && TabularDefaults.linearPath(regression: !classifying)))
         // The memory estimate counts the batches this data gives, not a batch size larger than the data.
         var sizing = options
         sizing.batchSize = Swift.min(batchSize, Swift.max(1, splits.training.count))
@@ -355,13 +363,19 @@ func requireFinite(_ figures: [(String, Double)], split: String) throws {
 }
 
 func describe(_ session: TrainingSession) -> String {
-    let spec = session.specification
+    describe(session.specification, parameterCount: session.model.parameterCount)
+}
+
+func describe(_ spec: NetworkSpecification, parameterCount: Int) -> String {
     let sizes = ([spec.inputSize] + spec.hiddenSizes + [spec.output.outputSize(targetSize: spec.targetSize)]).map(String.init)
-    return "\(sizes.joined(separator: "-")) \(spec.activation) network (\(spec.output) output, \(session.model.parameterCount) parameters)"
+    let linear = spec.linearPath && !spec.hiddenSizes.isEmpty ? ", linear path from the inputs" : ""
+    return "\(sizes.joined(separator: "-")) \(spec.activation) network (\(spec.output) output\(linear), \(parameterCount) parameters)"
 }
 
 func describe(_ record: EpochRecord, epochs: Int) -> String {
     var line = "epoch \(record.epoch)/\(epochs): train loss \(format(record.trainLoss))"
+    // The train loss is the data loss, as the validation and test losses; the penalty is shown apart.
+    if let penalty = record.trainPenalty { line += " (L2 penalty \(format(penalty)) not included)" }
     if let train = record.train?.classification { line += ", train accuracy \(format(train.accuracy))" }
     if let validation = record.validation {
         line += ", " + validation.figures.map { "validation \($0.0) \(format($0.1))" }.joined(separator: ", ")
