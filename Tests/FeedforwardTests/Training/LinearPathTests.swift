@@ -83,3 +83,74 @@ import Testing
         #expect(TabularDefaults.options(trainingCount: 10_000, regression: false).batchSize == TabularDefaults.batchSize)
     }
 }
+
+/// ``TrainingSession/startLinearPathAtLeastSquares(on:)``: training starts at linear regression.
+@Suite struct LeastSquaresStartTests {
+    /// Targets that are an exact linear function of unscaled, correlated features.
+    static func linearTable(count: Int) -> (SupervisedDataset, Standardizer, Standardizer) {
+        var generator = SeededRandomNumberGenerator(seed: 9)
+        let base = Tensor<Float>.randomNormal(shape: [count, 3], using: &generator).scalars
+        var features: [Float] = [], targets: [Float] = []
+        for row in 0..<count {
+            let (a, b, c) = (base[row * 3], base[row * 3 + 1], base[row * 3 + 2])
+            let x = [a * 10 + 5, a + 0.3 * b, c * 100 - 20]     // the first two columns correlated
+            features += x
+            targets += [3 * x[0] - 40 * x[1] + 0.05 * x[2] + 7, -x[0] + 2]
+        }
+        let data = SupervisedDataset(
+            features: Tensor(shape: [count, 3], scalars: features), targets: .values(Tensor(shape: [count, 2], scalars: targets)))
+        return (data, Standardizer(fitting: features, featureCount: 3), Standardizer(fitting: targets, featureCount: 2))
+    }
+
+    static func session(output: OutputUnit = .linear, linearPath: Bool = true) -> TrainingSession {
+        let (_, standardizer, targetStandardizer) = linearTable(count: 200)
+        var options = TrainingOptions()
+        options.weightDecay = 0
+        return TrainingSession(
+            specification: NetworkSpecification(
+                inputSize: 3, hiddenSizes: [6], activation: .relu, output: output, targetSize: 2, linearPath: linearPath),
+            options: options, standardizer: standardizer, targetStandardizer: targetStandardizer)
+    }
+
+    @Test func anUntrainedNetworkPredictsTheLeastSquaresFit() throws {
+        let (data, _, _) = Self.linearTable(count: 200)
+        var session = Self.session()
+        let before = session.evaluate(on: data).regression!.rSquared
+        let started = session.startLinearPathAtLeastSquares(on: data)
+        #expect(started)
+        let after = session.evaluate(on: data).regression!
+        #expect(before < 0.9 && after.rSquared > 0.999_99, "R² \(before) → \(after.rSquared)")
+        // The hidden units start switched off: their output weights are zero.
+        let weight = try #require(session.model.parameters.first { $0.name == "1.weight" }).value
+        #expect(weight.shape == [2, 9] && (0..<2).allSatisfy { row in (0..<6).allSatisfy { weight.scalars[row * 9 + $0] == 0 } })
+    }
+
+    @Test func theL2PenaltyShrinksTheFitAsTrainingWould() throws {
+        let (data, _, _) = Self.linearTable(count: 200)
+        var plain = Self.session(), penalised = Self.session()
+        penalised.options.weightDecay = 0.5
+        plain.startLinearPathAtLeastSquares(on: data)
+        penalised.startLinearPathAtLeastSquares(on: data)
+        func norm(_ session: TrainingSession) -> Float { l2Penalty(session.model.layers[1] as! Dense<Float>, strength: 1).scalar }
+        #expect(norm(penalised) < norm(plain))
+        #expect(penalised.evaluate(on: data).regression!.rSquared < plain.evaluate(on: data).regression!.rSquared)
+    }
+
+    @Test func networksItDoesNotFitAreLeftAsTheyAre() {
+        let (data, _, _) = Self.linearTable(count: 50)
+        var withoutPath = Self.session(linearPath: false)
+        var absolute = Self.session(output: .linearAbsolute)
+        let before = absolute.model.parameters.map(\.value.scalars)
+        let started = (withoutPath.startLinearPathAtLeastSquares(on: data), absolute.startLinearPathAtLeastSquares(on: data))
+        #expect(!started.0 && !started.1)
+        #expect(absolute.model.parameters.map(\.value.scalars) == before)
+    }
+
+    @Test func choleskySolvesASmallSystem() throws {
+        // [[4, 2], [2, 3]] x = [[2, 1], [1, 2]] (two right-hand sides, row-major b).
+        let x = try #require(TrainingSession.choleskySolve([4, 2, 2, 3], [2, 1, 1, 2], size: 2, columns: 2))
+        let expected: [Double] = [0.5, -0.125, 0, 0.75]
+        #expect(zip(x, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(x)")
+        #expect(TrainingSession.choleskySolve([1, 2, 2, 1], [1, 1], size: 2, columns: 1) == nil)
+    }
+}
