@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
 
             Defaults depend on the data. Images: --hidden 256,256 --optimizer momentum --learning-rate 0.05 \
             --batch-size 128 --epochs 30. CSV files: --hidden 100 --optimizer adam --learning-rate 0.001 \
-            --epochs 200 --batch-size min(32, rows), --weight-decay 1.2/rows for classes and 10/rows for \
+            --epochs 200 --batch-size min(32, rows), --weight-decay 0.01 for classes and 10/rows for \
             --regression, which also gets --linear-path, started at the least-squares fit (see \
             TabularDefaults). Neither stops early unless --early-stopping is given.
             """)
@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
     @Option(help: "The number of epochs (with --resume: the total, counting those already done). Default: 30 for images, 200 for CSV.")
     var epochs: Int?
 
-    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases), added to the mean loss for the gradients and reported apart. Default: 0 for images; for CSV 1.2/rows for classes, 10/rows for values (rows: training rows).")
+    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases), added to the mean loss for the gradients and reported apart. Default: 0 for images; for CSV 0.01 for classes, 10/rows for values (rows: training rows).")
     var weightDecay: Double?
 
     @Option(help: "Clip gradients to this global norm.")

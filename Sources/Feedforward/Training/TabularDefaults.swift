@@ -5,10 +5,12 @@
 /// They start from scikit-learn's `MLPClassifier`/`MLPRegressor` defaults (one hidden layer of 100
 /// ReLU units, Adam at 10⁻³, 200 epochs, every training row used, no validation split) and differ
 /// where a rule says why:
-/// - **L2 penalty from the row count.** The penalty λΣw² is added to the *mean* loss over the rows,
-///   so a fixed λ weighs the same prior against 100 rows as against 100 000 (too little on the first,
-///   too much on the second). As in a Gaussian prior on the weights (and scikit-learn's `alpha`,
-///   which it divides by the rows of a batch), λ falls as `c / rows`: see ``weightDecay(trainingCount:regression:)``.
+/// - **L2 penalty for values from the row count.** The penalty λΣw² is added to the *mean* loss over
+///   the rows, so a fixed λ weighs the same prior against 100 rows as against 100 000. For values λ
+///   falls as `c / rows`, as a Gaussian prior on the weights does (and scikit-learn's `alpha`, which
+///   it divides by the rows of a batch): see ``weightDecay(trainingCount:regression:)``. Classes keep a
+///   fixed 0.01: the same rule (c = 1.2) raised digits from 0.968 to 0.981 but lowered two
+///   `make_classification` tables by 0.024 and 0.030 (`benchmarks/compare_tabular.py`, five seeds).
 /// - **A linear path for values** (``linearPath(regression:)``): the output layer also sees the inputs,
 ///   and the CLI starts it at the penalised least-squares fit
 ///   (``TrainingSession/startLinearPathAtLeastSquares(on:)``), so training begins at ridge regression
@@ -22,16 +24,18 @@ public enum TabularDefaults {
     /// The batch size cap: min(32, rows).
     public static let batchSize = 32
 
-    /// The constant `c` of the penalty λ = c / rows, for classes and for values (standardised
-    /// targets, mean squared error). For values, c is ridge regression's α on standardised columns;
-    /// the two were chosen with `benchmarks/compare_tabular.py` (on its seed 0, c = 30 and 100 for
-    /// values lost 0.06-0.28 R² on friedman1-3 and gained 0.02-0.03 on diabetes; for classes c from
-    /// 0.4 to 3 differed by a few test rows, and all beat a fixed 0.01 on digits).
-    public static let penaltyScale = (classes: 1.2, values: 10.0)
+    /// The constant `c` of the penalty λ = c / rows for values (standardised targets, mean squared
+    /// error): ridge regression's α on standardised columns. Chosen with `benchmarks/compare_tabular.py`
+    /// (on its seed 0, c = 30 and 100 lost 0.06-0.28 R² on friedman1-3 and gained 0.02-0.03 on diabetes).
+    public static let valuePenaltyScale = 10.0
 
-    /// The L2 penalty λ for `trainingCount` training rows: `c / rows` with `c` from ``penaltyScale``.
+    /// The L2 penalty λ for classes.
+    public static let classPenalty = 0.01
+
+    /// The L2 penalty λ for `trainingCount` training rows: for values `c / rows` with `c` =
+    /// ``valuePenaltyScale``, for classes ``classPenalty``.
     public static func weightDecay(trainingCount: Int, regression: Bool) -> Double {
-        (regression ? penaltyScale.values : penaltyScale.classes) / Double(Swift.max(1, trainingCount))
+        regression ? valuePenaltyScale / Double(Swift.max(1, trainingCount)) : classPenalty
     }
 
     /// Whether the network has a linear path from the inputs to the output

@@ -67,15 +67,15 @@ import Testing
 }
 
 @Suite struct TabularDefaultsTests {
-    /// The L2 penalty is added to the mean loss over the rows, so it falls as 1/rows: ten times the
-    /// rows, a tenth of the penalty.
-    @Test func thePenaltyFallsWithTheRowCount() {
-        for regression in [false, true] {
-            let small = TabularDefaults.weightDecay(trainingCount: 100, regression: regression)
-            let large = TabularDefaults.weightDecay(trainingCount: 1000, regression: regression)
-            #expect(small > 0 && abs(large * 10 - small) <= 1e-12 * small)
-            #expect(TabularDefaults.options(trainingCount: 100, regression: regression).weightDecay == small)
-        }
+    /// For values the L2 penalty falls as 1/rows (ten times the rows, a tenth of the penalty); classes
+    /// keep 0.01.
+    @Test func thePenaltyForValuesFallsWithTheRowCount() {
+        let small = TabularDefaults.weightDecay(trainingCount: 100, regression: true)
+        let large = TabularDefaults.weightDecay(trainingCount: 1000, regression: true)
+        #expect(small > 0 && abs(large * 10 - small) <= 1e-12 * small)
+        #expect(TabularDefaults.options(trainingCount: 100, regression: true).weightDecay == small)
+        #expect(TabularDefaults.options(trainingCount: 100, regression: false).weightDecay == 0.01)
+        #expect(TabularDefaults.options(trainingCount: 5000, regression: false).weightDecay == 0.01)
     }
 
     @Test func batchesAreCappedByTheRows() {
