@@ -12,7 +12,7 @@ struct Evaluate: ParsableCommand {
             trained with from its training file. Image datasets evaluate their test split by default.
             """)
 
-    @Option(help: "The model (a checkpoint written by `feedforward train --save`).")
+    @Option(help: "The model: a checkpoint of `feedforward train --save`, or of the library's Trainer when it describes its network (Trainer.network).")
     var model: String
 
     @OptionGroup var data: DataOptions
@@ -37,7 +37,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
+            let session = try TrainingSession.loadForInference(from: URL(fileURLWithPath: model))
             let source = try data.source()
             let isTabular: Bool
             if case .csv = source { isTabular = true } else { isTabular = false }
@@ -96,7 +96,7 @@ struct Predict: ParsableCommand {
             images (idx3, plain or gzip). Predictions are printed, or written as CSV with --output.
             """)
 
-    @Option(help: "The model (a checkpoint written by `feedforward train --save`).")
+    @Option(help: "The model: a checkpoint of `feedforward train --save`, or of the library's Trainer when it describes its network (Trainer.network).")
     var model: String
 
     @Option(help: "The input: a .csv file or an IDX image file.")
@@ -118,7 +118,7 @@ struct Predict: ParsableCommand {
         try reportingErrors {
             try PathChecks.checkReadableFile(input, option: "--input")
             if let output { try PathChecks.checkWritableFile(output, option: "--output") }
-            let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
+            let session = try TrainingSession.loadForInference(from: URL(fileURLWithPath: model))
             let features = try readFeatures(schema: session.schema)
             guard features.shape[1] == session.specification.inputSize else {
                 throw ValidationError("\(input) has \(features.shape[1]) features per example, the model takes \(session.specification.inputSize)")
@@ -227,8 +227,10 @@ struct Info: ParsableCommand {
                     return column.name
                 }.joined(separator: ", ") + "; missing values: \(schema.missingValues.rawValue)")
             }
-            for (name, value) in session.model.parameters {
-                print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(value.shape) \(value.scalarCount) parameters")
+            let parameters = session.model.parameters
+            let width = Swift.max(12, parameters.map(\.name.count).max() ?? 0)   // padding(toLength:) would cut longer names
+            for (name, value) in parameters {
+                print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(value.shape) \(value.scalarCount) parameters")
             }
             print("trained: \(session.epoch) epochs, \(session.step) steps, optimizer \(session.options.optimizer.rawValue) (learning rate \(session.options.learningRate)), seed \(session.options.seed)")
             if let last = session.history.last {

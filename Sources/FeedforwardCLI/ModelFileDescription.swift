@@ -14,12 +14,19 @@ func printDescription(of contents: ModelFileContents) {
         preconditionFailure("printDescription(of:) describes Trainer checkpoints and parameter files only")
     case .trainerCheckpoint(let header, let parameters, let optimizerTensorCount):
         print("model: \(header.modelType), trained with the library's Trainer (\(parameters.map(\.scalarCount).reduce(0, +)) parameters)")
-        print("  its architecture is Swift code: restore it with Trainer.restore(from:) in a program that builds \(header.modelType);")
-        print("  evaluate and predict read checkpoints of `feedforward train --save` only")
+        if let network = header.network {
+            let count = parameters.map(\.scalarCount).reduce(0, +)
+            print("  network described: \(describe(network.specification, parameterCount: count)); evaluate and predict run it;")
+            print("  continue training with Trainer.restore(from:)")
+        } else {
+            print("  its architecture is Swift code: restore it with Trainer.restore(from:) in a program that builds \(header.modelType);")
+            print("  evaluate and predict run it when the trainer describes its network (Trainer.network)")
+        }
         printTensors(parameters)
         print("trained: \(header.epoch) epochs, \(header.step) steps, batch size \(header.configuration.batchSize), base learning rate \(header.baseLearningRate), \(header.optimizerType) state \(optimizerTensorCount) tensors after \(header.optimizerSteps) steps")
         if let last = header.history.last {
             var line = "last epoch: epoch \(last.epoch)/\(header.configuration.epochs): train loss \(format(last.trainLoss))"
+            if let penalty = last.trainPenalty { line += " (penalty \(format(penalty)) not included)" }
             if let validation = last.validationLoss { line += ", validation loss \(format(validation))" }
             print(line)
         }

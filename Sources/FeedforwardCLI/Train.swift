@@ -16,9 +16,9 @@ struct Train: ParsableCommand {
 
             Defaults depend on the data. Images: --hidden 256,256 --optimizer momentum --learning-rate 0.05 \
             --batch-size 128 --epochs 30. CSV files: --hidden 100 --optimizer adam --learning-rate 0.001 \
-            --epochs 200, --batch-size min(32, rows) and --weight-decay 0.01 for classes, --batch-size \
-            min(200, rows) and --weight-decay 0.03 for --regression (see TabularDefaults). Neither stops \
-            early unless --early-stopping is given.
+            --epochs 200 --batch-size min(32, rows), --weight-decay 0.01 for classes and 10/rows for \
+            --regression, which also gets --linear-path, started at the least-squares fit (see \
+            TabularDefaults). Neither stops early unless --early-stopping is given.
             """)
 
     @OptionGroup var data: DataOptions
@@ -27,6 +27,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Hidden layer sizes, comma-separated (an empty string for none). Default: 256,256 for images, 100 for CSV.")
     var hidden: String?
+
+    @Flag(inversion: .prefixedNo, help: "Whether the output layer also sees the inputs beside the last hidden layer (wide and deep: a linear model plus the network; with --output linear it starts at the least-squares fit). Default: on for CSV --regression, off otherwise.")
+    var linearPath: Bool?
 
     @Option(help: "The hidden unit: \(HiddenUnit.names.joined(separator: ", ")).")
     var activation = HiddenUnit.activation(.relu)
@@ -46,7 +49,7 @@ struct Train: ParsableCommand {
     @Option(help: "The learning-rate schedule: constant, step:INTERVAL:FACTOR, cosine[:MINIMUM], warmup:STEPS[:SCHEDULE].")
     var schedule = "constant"
 
-    @Option(help: "Examples per minibatch. Default: 128 for images, min(200, training rows) for CSV.")
+    @Option(help: "Examples per minibatch. Default: 128 for images, min(32, training rows) for CSV.")
     var batchSize: Int?
 
     @Flag(help: "Skip each epoch's last minibatch when it is smaller than --batch-size.")
@@ -55,7 +58,7 @@ struct Train: ParsableCommand {
     @Option(help: "The number of epochs (with --resume: the total, counting those already done). Default: 30 for images, 200 for CSV.")
     var epochs: Int?
 
-    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases). Default: 0 for images, 0.01 for CSV classes, 0.03 for CSV values.")
+    @Option(help: "The strength λ of the L2 weight penalty λΣw² (weights, not biases), added to the mean loss for the gradients and reported apart. Default: 0 for images; for CSV 0.01 for classes, 10/rows for values (rows: training rows).")
     var weightDecay: Double?
 
     @Option(help: "Clip gradients to this global norm.")
@@ -141,7 +144,7 @@ struct Train: ParsableCommand {
         if resume != nil {
             let defaults = try Train.parse([])
             let ignored = [
-                ("--hidden", hidden != nil), ("--activation", activation != defaults.activation),
+                ("--hidden", hidden != nil), ("--linear-path", linearPath != nil), ("--activation", activation != defaults.activation),
                 ("--output", output != nil), ("--optimizer", optimizer != nil), ("--momentum", momentum != nil),
                 ("--learning-rate", learningRate != nil), ("--schedule", schedule != defaults.schedule),
                 ("--batch-size", batchSize != nil), ("--drop-last", dropLast),
@@ -313,8 +316,12 @@ struct Train: ParsableCommand {
             throw ValidationError("--output sigmoid needs two classes, the data has \(targetSize)")
         }
         var options = configuration.options
-        // A CSV table's default batch is capped by its training rows.
-        if isTabular, batchSize == nil { options.batchSize = Swift.max(1, Swift.min(options.batchSize, splits.training.count)) }
+        // A CSV table's defaults that depend on its training rows (TabularDefaults).
+        if isTabular {
+            let rowDefaults = TabularDefaults.options(trainingCount: splits.training.count, regression: !classifying)
+            if batchSize == nil { options.batchSize = rowDefaults.batchSize }
+            if weightDecay == nil { options.weightDecay = rowDefaults.weightDecay }
+        }
         if splits.validation == nil { options.earlyStoppingPatience = nil }
         let batchSize = options.batchSize
         let stepsPerEpoch = dropLast ? splits.training.count / batchSize : (splits.training.count + batchSize - 1) / batchSize
@@ -324,15 +331,19 @@ struct Train: ParsableCommand {
         options.schedule = parsed
         let specification = NetworkSpecification(
             inputSize: splits.training.featureCount, hiddenSizes: configuration.hiddenSizes, hiddenUnit: activation,
-            output: unit, targetSize: targetSize)
+            output: unit, targetSize: targetSize,
+            linearPath: linearPath ?? (isTabular && TabularDefaults.linearPath(regression: !classifying)))
         // The memory estimate counts the batches this data gives, not a batch size larger than the data.
         var sizing = options
         sizing.batchSize = Swift.min(batchSize, Swift.max(1, splits.training.count))
         try specification.validate()
         try TrainingSession.checkMemory(for: specification, options: sizing)
-        return try TrainingSession(
+        var session = try TrainingSession(
             validating: specification, options: options, standardizer: splits.standardizer,
             targetStandardizer: splits.targetStandardizer, schema: splits.schema, memory: nil)
+        // A network with the linear path starts at the least-squares linear fit of the training rows.
+        session.startLinearPathAtLeastSquares(on: splits.training)
+        return session
     }
 }
 
@@ -355,13 +366,19 @@ func requireFinite(_ figures: [(String, Double)], split: String) throws {
 }
 
 func describe(_ session: TrainingSession) -> String {
-    let spec = session.specification
+    describe(session.specification, parameterCount: session.model.parameterCount)
+}
+
+func describe(_ spec: NetworkSpecification, parameterCount: Int) -> String {
     let sizes = ([spec.inputSize] + spec.hiddenSizes + [spec.output.outputSize(targetSize: spec.targetSize)]).map(String.init)
-    return "\(sizes.joined(separator: "-")) \(spec.activation) network (\(spec.output) output, \(session.model.parameterCount) parameters)"
+    let linear = spec.linearPath && !spec.hiddenSizes.isEmpty ? ", linear path from the inputs" : ""
+    return "\(sizes.joined(separator: "-")) \(spec.activation) network (\(spec.output) output\(linear), \(parameterCount) parameters)"
 }
 
 func describe(_ record: EpochRecord, epochs: Int) -> String {
     var line = "epoch \(record.epoch)/\(epochs): train loss \(format(record.trainLoss))"
+    // The train loss is the data loss, as the validation and test losses; the penalty is shown apart.
+    if let penalty = record.trainPenalty { line += " (L2 penalty \(format(penalty)) not included)" }
     if let train = record.train?.classification { line += ", train accuracy \(format(train.accuracy))" }
     if let validation = record.validation {
         line += ", " + validation.figures.map { "validation \($0.0) \(format($0.1))" }.joined(separator: ", ")

@@ -12,34 +12,17 @@ extension TrainingSession {
         return (count * rank / size)..<(count * (rank + 1) / size)
     }
 
-    /// The training loss over the global batch `batch` (indices into `training`) and the gradients of
-    /// its mean, computed on this rank's share and summed over the ranks in one fused buffer. With one
-    /// rank, exactly the loss and gradients of the whole batch.
+    /// The training loss over the global batch `batch` (indices into `training`; the data loss plus
+    /// the L2 penalty) and the gradients of its mean, computed by ``Trainer`` on this rank's share and
+    /// summed over the ranks in one fused buffer. With one rank, exactly the loss and gradients of the
+    /// whole batch.
     mutating func batchLossAndGradients(
         _ batch: [Int], of training: SupervisedDataset
     ) -> (loss: Double, gradients: ParameterGradients<Float>) {
-        let shareIndices = communicator.size == 1
-            ? batch : Array(batch[Self.share(ofBatchOf: batch.count, rank: communicator.rank, size: communicator.size)])
-        var loss: Float = 0
-        var gradients: ParameterGradients<Float>
-        if shareIndices.isEmpty {
-            // Nothing to train on in this batch: zero gradients keep this rank in the collective.
-            let parameters = model.parameters
-            gradients = ParameterGradients(names: parameters.map(\.name), tensors: parameters.map { Tensor.zeros(like: $0.value) })
-        } else {
-            let value: Tensor<Float>
-            (value, gradients) = Self.lossAndGradients(
-                of: model, output: specification.output, weightDecay: Float(options.weightDecay),
-                features: standardized(training.features(at: shareIndices)),
-                targets: standardized(Self.batchTargets(training.targets, shareIndices)),
-                generator: &generator)
-            loss = value.scalar
+        withTrainer { trainer in
+            let (loss, penalty, gradients) = trainer.lossAndGradients(ofBatchAt: batch, in: training)
+            return (loss + penalty, gradients)
         }
-        guard communicator.size > 1 else { return (Double(loss), gradients) }
-        let weight = Float(shareIndices.count) / Float(batch.count)
-        var weightedLoss = [loss * weight]
-        communicator.allreduceSum(&gradients, weightedBy: weight, alongWith: &weightedLoss)
-        return (Double(weightedLoss[0]), gradients)
     }
 
     /// Reads a checkpoint on rank 0 and sends its bytes to every rank, so that all ranks resume from

@@ -81,11 +81,13 @@ public final class TensorBoardWriter {
 }
 
 extension EpochRecord {
-    /// The figures of the epoch as TensorBoard scalars: `train/loss` and the training metrics when
-    /// they were computed, `validation/<figure>` for every validation figure (`loss`, `accuracy`,
-    /// `mse`, …), and `learning_rate`.
+    /// The figures of the epoch as TensorBoard scalars: `train/loss` (the data loss), `train/penalty`
+    /// when there was an L2 penalty, the training metrics when they were computed,
+    /// `validation/<figure>` for every validation figure (`loss`, `accuracy`, `mse`, …), and
+    /// `learning_rate`.
     public var tensorBoardScalars: [(tag: String, value: Double)] {
         var scalars: [(tag: String, value: Double)] = [("train/loss", trainLoss)]
+        if let trainPenalty { scalars.append(("train/penalty", trainPenalty)) }
         if let train { scalars += train.figures.filter { $0.0 != "loss" }.map { ("train/\($0.0)", $0.1) } }
         if let validation { scalars += validation.figures.map { ("validation/\($0.0)", $0.1) } }
         scalars.append(("learning_rate", learningRate))
@@ -101,10 +103,12 @@ extension EvaluationResult {
 }
 
 extension TrainingLoopRecord {
-    /// The figures of the epoch as TensorBoard scalars: `train/loss`, `validation/loss` when there
-    /// was validation, and `learning_rate`.
+    /// The figures of the epoch as TensorBoard scalars: `train/loss` (the data loss),
+    /// `train/penalty` when the trainer had a ``Trainer/penalty``, `validation/loss` when there was
+    /// validation, and `learning_rate`.
     public var tensorBoardScalars: [(tag: String, value: Double)] {
         var scalars: [(tag: String, value: Double)] = [("train/loss", trainLoss)]
+        if let trainPenalty { scalars.append(("train/penalty", trainPenalty)) }
         if let validationLoss { scalars.append(("validation/loss", validationLoss)) }
         scalars.append(("learning_rate", learningRate))
         return scalars

@@ -117,8 +117,10 @@ extension TrainingSession {
         let file = try SafeTensors.decode(bytes, path: path)
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         guard let json = file.metadata?[metadataKey] else {
-            if file.metadata?[TrainerCheckpointHeader.metadataKey] != nil {
-                throw fail("a checkpoint of the library's Trainer, whose model is Swift code: restore it with Trainer.restore(from:); `feedforward info` describes it")
+            if let trainer = try TrainerCheckpointHeader.read(from: file, path: path) {
+                throw fail(trainer.network == nil
+                    ? "a checkpoint of the library's Trainer, whose model is Swift code: restore it with Trainer.restore(from:); `feedforward info` describes it"
+                    : "a checkpoint of the library's Trainer: continue it with Trainer.restore(from:); `feedforward evaluate` and `predict` run its network")
             }
             throw fail("not a Feedforward checkpoint (no '\(metadataKey)' metadata; `feedforward info` describes parameter files)")
         }
@@ -131,6 +133,67 @@ extension TrainingSession {
         guard header.format == CheckpointHeader.formatVersion else {
             throw fail("checkpoint format \(header.format) is not supported (expected \(CheckpointHeader.formatVersion))")
         }
+        return try session(from: header, tensors: file.tensors, path: path)
+    }
+
+    /// Reads a model to evaluate or predict with: a checkpoint written by ``save(to:)``, or one
+    /// written by a ``Trainer`` whose ``Trainer/network`` describes its model (its network, best
+    /// weights and preprocessing are read; the optimizer state and the loop's progress stay for
+    /// ``Trainer/restore(from:)``). Resuming training takes ``load(from:)``, which reads the first kind only.
+    /// - Throws: `DataError` or ``CheckpointError``, as ``load(from:)``; a ``Trainer`` checkpoint without
+    ///   a network description is a ``CheckpointError`` that says so.
+    public static func loadForInference(from url: URL) throws -> TrainingSession {
+        let bytes = try FileIO.readAll(url)
+        let file = try SafeTensors.decode(bytes, path: url.path)
+        guard file.metadata?[metadataKey] == nil, let trainer = try TrainerCheckpointHeader.read(from: file, path: url.path),
+              let network = trainer.network
+        else {
+            return try decode(bytes, path: url.path)
+        }
+        var options = TrainingOptions()
+        options.epochs = trainer.configuration.epochs
+        options.batchSize = trainer.configuration.batchSize
+        options.learningRate = trainer.baseLearningRate
+        options.schedule = trainer.configuration.schedule
+        options.gradientClipNorm = trainer.configuration.gradientClipNorm
+        options.earlyStoppingPatience = trainer.configuration.earlyStoppingPatience
+        options.dropsLastPartialBatch = trainer.configuration.dropsLastPartialBatch
+        let header = CheckpointHeader(
+            specification: network.specification, options: options, epoch: trainer.epoch, step: trainer.step,
+            optimizerSteps: 0, generatorState: trainer.generatorState, history: [],
+            standardizer: network.standardizer, targetStandardizer: network.targetStandardizer, schema: network.schema,
+            bestValidationLoss: trainer.bestValidationLoss, epochsWithoutImprovement: trainer.epochsWithoutImprovement)
+        // A finished `fit` ends with the best epoch's weights when it restores them: so does the model read here.
+        let configuration = trainer.configuration
+        let finished = trainer.epoch >= configuration.epochs
+            || configuration.earlyStoppingPatience.map { trainer.epochsWithoutImprovement >= $0 } ?? false
+        let best = file.tensors.filter { $0.key.hasPrefix(bestPrefix) }
+        var tensors = file.tensors.filter { !$0.key.hasPrefix(optimizerPrefix) && !$0.key.hasPrefix(bestPrefix) }
+        if finished && configuration.restoresBestWeights && !best.isEmpty {
+            tensors = tensors.filter { !$0.key.hasPrefix(modelPrefix) }
+            for (name, entry) in best { tensors[modelPrefix + String(name.dropFirst(bestPrefix.count))] = entry }
+        }
+        return try session(from: header, tensors: tensors, path: url.path)
+    }
+
+    /// What is wrong with parameters of these names and shapes for the network `spec` describes; nil
+    /// when they are exactly its parameters.
+    static func mismatch(of parameters: [(name: String, shape: [Int])], with spec: NetworkSpecification) -> String? {
+        if let problem = specificationProblem(spec) { return problem }
+        guard let expected = parameterShapes(of: spec) else { return "the network description's sizes overflow" }
+        let have = Dictionary(parameters.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
+        for (name, shape) in expected where have[name] != shape {
+            return "parameter '\(name)' of shape \(shape) is \(have[name].map { "of shape \($0)" } ?? "missing") in the model"
+        }
+        if let extra = parameters.first(where: { parameter in !expected.contains { $0.name == parameter.name } }) {
+            return "the model's parameter '\(extra.name)' is not in the network described"
+        }
+        return nil
+    }
+
+    /// The session a validated checkpoint description and its tensors make; `path` names the source in errors.
+    static func session(from header: CheckpointHeader, tensors: [String: SafeTensorsEntry], path: String) throws -> TrainingSession {
+        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         let spec = header.specification
         if let problem = checkpointProblem(header) { throw fail(problem) }
         // Every parameter of the described network must be stored with its exact shape, and nothing
@@ -139,7 +202,7 @@ extension TrainingSession {
             throw fail("the network description is invalid: its sizes overflow")
         }
         for (name, shape) in expectedShapes {
-            guard let stored = file.tensors[modelPrefix + name] else {
+            guard let stored = tensors[modelPrefix + name] else {
                 throw fail("parameter '\(name)' is missing (tensor '\(modelPrefix)\(name)')")
             }
             guard stored.shape == shape else {
@@ -147,7 +210,7 @@ extension TrainingSession {
             }
         }
         let expectedNames = Set(expectedShapes.map { modelPrefix + $0.name })
-        if let extra = file.tensors.keys.sorted().first(where: { $0.hasPrefix(modelPrefix) && !expectedNames.contains($0) }) {
+        if let extra = tensors.keys.sorted().first(where: { $0.hasPrefix(modelPrefix) && !expectedNames.contains($0) }) {
             throw fail("unexpected tensor '\(extra)': the network described has no such parameter")
         }
         guard let generator = SeededRandomNumberGenerator(state: header.generatorState) else {
@@ -159,7 +222,7 @@ extension TrainingSession {
         var parameters: [String: Tensor<Float>] = [:]
         var bestParameters: [String: Tensor<Float>] = [:]
         var optimizerState: [String: Tensor<Float>] = [:]
-        for (name, entry) in file.tensors.sorted(by: { $0.key < $1.key }) {
+        for (name, entry) in tensors.sorted(by: { $0.key < $1.key }) {
             guard let tensor = Tensor<Float>(safeTensorsEntry: entry) else {
                 throw fail("tensor '\(name)' has unsupported type \(entry.dtype.rawValue), expected F32")
             }
@@ -240,9 +303,11 @@ extension TrainingSession {
         var shapes: [(name: String, shape: [Int])] = []
         var width = spec.inputSize
         var index = 0
+        // With the linear path the hidden layers sit inside layer 0, an InputBeside (`0.body.<i>`).
+        var prefix = spec.hasLinearPath ? "0.body." : ""
         func dense(_ size: Int) {
-            shapes.append(("\(index).weight", [size, width]))
-            shapes.append(("\(index).bias", [size]))
+            shapes.append(("\(prefix)\(index).weight", [size, width]))
+            shapes.append(("\(prefix)\(index).bias", [size]))
             index += 1
         }
         for size in spec.hiddenSizes {
@@ -251,7 +316,7 @@ extension TrainingSession {
                 dense(size)
             case .parametricReLU:
                 dense(size)
-                shapes.append(("\(index).slope", [size]))
+                shapes.append(("\(prefix)\(index).slope", [size]))
                 index += 1
             case .maxout(let pieces):
                 guard case let (units, false) = size.multipliedReportingOverflow(by: pieces), units <= maximumLayerWidth * 64 else {
@@ -260,6 +325,10 @@ extension TrainingSession {
                 dense(units)
             }
             width = size
+        }
+        if spec.hasLinearPath {
+            (prefix, index) = ("", 1)
+            width += spec.inputSize
         }
         dense(outputs)
         return shapes

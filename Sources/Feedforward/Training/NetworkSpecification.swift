@@ -137,25 +137,53 @@ public struct NetworkSpecification: Sendable, Equatable, Codable {
     public var output: OutputUnit
     /// Classes for classifiers, target dimensions for regression.
     public var targetSize: Int
+    /// Whether the output layer also sees the inputs, beside the last hidden layer ("wide and deep",
+    /// see ``InputBeside``): the network is then a linear model of the inputs plus a deep network,
+    /// and a table whose targets are nearly linear in the features is fitted by the linear part
+    /// without the hidden units having to imitate it. Ignored without hidden layers.
+    public var linearPath: Bool
 
     /// A network whose hidden layers use the element-wise unit `activation`.
-    public init(inputSize: Int, hiddenSizes: [Int], activation: Activation, output: OutputUnit, targetSize: Int) {
-        self.init(inputSize: inputSize, hiddenSizes: hiddenSizes, hiddenUnit: .activation(activation), output: output, targetSize: targetSize)
+    public init(
+        inputSize: Int, hiddenSizes: [Int], activation: Activation, output: OutputUnit, targetSize: Int, linearPath: Bool = false
+    ) {
+        self.init(
+            inputSize: inputSize, hiddenSizes: hiddenSizes, hiddenUnit: .activation(activation), output: output,
+            targetSize: targetSize, linearPath: linearPath)
     }
 
     /// A network whose hidden layers use `hiddenUnit` (an activation, parametric ReLU or maxout).
-    public init(inputSize: Int, hiddenSizes: [Int], hiddenUnit: HiddenUnit, output: OutputUnit, targetSize: Int) {
+    public init(
+        inputSize: Int, hiddenSizes: [Int], hiddenUnit: HiddenUnit, output: OutputUnit, targetSize: Int, linearPath: Bool = false
+    ) {
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
         self.activation = hiddenUnit.description
         self.output = output
         self.targetSize = targetSize
+        self.linearPath = linearPath
     }
+
+    /// Decodes a specification; one written before ``linearPath`` existed has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inputSize = try container.decode(Int.self, forKey: .inputSize)
+        hiddenSizes = try container.decode([Int].self, forKey: .hiddenSizes)
+        activation = try container.decode(String.self, forKey: .activation)
+        output = try container.decode(OutputUnit.self, forKey: .output)
+        targetSize = try container.decode(Int.self, forKey: .targetSize)
+        linearPath = try container.decodeIfPresent(Bool.self, forKey: .linearPath) ?? false
+    }
+
+    /// Whether the built network has the linear path (``linearPath`` with at least one hidden layer).
+    var hasLinearPath: Bool { linearPath && !hiddenSizes.isEmpty }
 
     /// The hidden unit, or nil if the stored name is unknown.
     public var hiddenUnit: HiddenUnit? { HiddenUnit(name: activation) }
 
-    /// Builds the network with freshly initialised parameters.
+    /// Builds the network with freshly initialised parameters. With ``linearPath`` the hidden layers
+    /// are wrapped in an ``InputBeside`` (parameters `0.body.<i>.weight`) and the output layer
+    /// (`1.weight`) takes the last hidden width plus the inputs.
     public func makeModel(generator: inout SeededRandomNumberGenerator) -> Sequential<Float> {
         let unit = hiddenUnit ?? .activation(.relu)
         var layers: [any Layer<Float>] = []
@@ -173,6 +201,10 @@ public struct NetworkSpecification: Sendable, Equatable, Codable {
                 layers.append(Maxout<Float>(inputSize: width, outputSize: size, pieces: pieces, generator: &generator))
             }
             width = size
+        }
+        if hasLinearPath {
+            layers = [InputBeside(Sequential(layers))]
+            width += inputSize
         }
         layers.append(Dense<Float>(inputSize: width, outputSize: output.outputSize(targetSize: targetSize), generator: &generator))
         return Sequential(layers)

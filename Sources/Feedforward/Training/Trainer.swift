@@ -29,8 +29,13 @@ public struct TrainingLoopConfiguration: Sendable, Equatable, Codable {
 public struct TrainingLoopRecord: Sendable, Equatable, Codable {
     /// The epoch, from 1.
     public var epoch: Int
-    /// The mean of the batch losses over the epoch's training examples (in training mode).
+    /// The mean of the batch losses over the epoch's training examples (in training mode): the data
+    /// loss that the loss closure returns, without ``Trainer/penalty`` (as PyTorch reports its
+    /// criterion), so that it compares with ``validationLoss``.
     public var trainLoss: Double
+    /// The mean over the epoch's training examples of ``Trainer/penalty`` (a weight penalty), which
+    /// the gradients include and ``trainLoss`` does not (Keras reports their sum); nil without one.
+    public var trainPenalty: Double?
     /// The loss on the validation examples after the epoch, when there are some.
     public var validationLoss: Double?
     /// The learning rate of the epoch's last step.
@@ -72,6 +77,21 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
     public var baseLearningRate: Double
     /// The loss of a model on one batch: a scalar tensor, the mean over the batch's examples.
     public let loss: @Sendable (Model, Examples.Batch) -> Tensor<Model.Scalar>
+    /// A term of the parameters alone added to every batch's loss before differentiating, such as
+    /// ``l2Penalty(_:strength:includingBiases:)``. It is kept apart from ``loss`` so that the losses the
+    /// trainer reports (``TrainingLoopRecord/trainLoss``, progress, ``meanLoss(on:)``) are the data
+    /// loss, comparable between training and validation; ``TrainingLoopRecord/trainPenalty`` reports it.
+    public var penalty: (@Sendable (Model) -> Tensor<Model.Scalar>)?
+    /// The processes that train this model together, data-parallel; one process by default. Every
+    /// rank must hold the same model, optimizer, configuration and generator state and the same
+    /// examples: each epoch all ranks draw the same order, each computes the loss and gradients of
+    /// its share of every batch (``TrainingSession/share(ofBatchOf:rank:size:)``), and one allreduce
+    /// per step sums them, weighted by the shares, into those of the whole batch.
+    public var communicator: any Communicator = SingleProcessCommunicator()
+    /// What the model is, when it is a network a ``NetworkSpecification`` builds, with the
+    /// preprocessing of its inputs; saved in checkpoints, so that `feedforward evaluate`, `predict`
+    /// and `info` can run and describe them (``TrainingSession/loadForInference(from:)``).
+    public var network: NetworkDescription?
     /// Completed epochs.
     public internal(set) var epoch = 0
     /// Completed optimizer steps.
@@ -86,10 +106,12 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
     public internal(set) var epochsWithoutImprovement = 0
 
     /// A trainer for `model` with `optimizer`, shuffling with a generator seeded by `seed`.
-    /// `examples` names the type of the training examples, which fixes the batch type `loss` takes.
+    /// `examples` names the type of the training examples, which fixes the batch type `loss` takes;
+    /// `penalty`, when given, is added to the loss for the gradients (see ``penalty``).
     public init(
         model: Model, optimizer: any Optimizer<Model.Scalar>, examples: Examples.Type = Examples.self,
         configuration: TrainingLoopConfiguration = TrainingLoopConfiguration(), seed: UInt64 = 0,
+        penalty: (@Sendable (Model) -> Tensor<Model.Scalar>)? = nil,
         loss: @escaping @Sendable (Model, Examples.Batch) -> Tensor<Model.Scalar>
     ) {
         self.model = model
@@ -97,6 +119,7 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
         self.configuration = configuration
         self.generator = SeededRandomNumberGenerator(seed: seed)
         self.baseLearningRate = optimizer.learningRate
+        self.penalty = penalty
         self.loss = loss
     }
 
@@ -129,26 +152,19 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
         }
         let start = Date()
         var lossSum = 0.0
+        var penaltySum = 0.0
         var seen = 0
         for (index, indices) in batches.enumerated() {
             optimizer.learningRate = configuration.schedule.learningRate(at: step, base: baseLearningRate)
-            let batch = training.batch(at: indices)
-            // The closure sees copies, not `self`, which is being mutated around it.
-            let (loss, current) = (self.loss, model)
-            var stepGenerator = generator
-            let (value, unclipped) = LearningPhase.training(using: &stepGenerator) {
-                valueWithGradient(at: current) { model in loss(model, batch) }
-            }
-            generator = stepGenerator
-            var gradients = unclipped
+            var (lossValue, penaltyValue, gradients) = lossAndGradients(ofBatchAt: indices, in: training)
             if let limit = configuration.gradientClipNorm { gradients.clipByGlobalNorm(Model.Scalar(limit)) }
-            let lossValue = Double(value.scalar)
-            guard lossValue.isFinite else {
-                throw .nonFiniteLoss(epoch: epoch + 1, step: step + 1, value: lossValue)
+            guard lossValue.isFinite, penaltyValue.isFinite else {
+                throw .nonFiniteLoss(epoch: epoch + 1, step: step + 1, value: lossValue.isFinite ? penaltyValue : lossValue)
             }
             optimizer.update(&model, along: gradients)
             step += 1
             lossSum += lossValue * Double(indices.count)
+            penaltySum += penaltyValue * Double(indices.count)
             seen += indices.count
             progress?(BatchProgress(
                 epoch: epoch + 1, epochs: configuration.epochs, batch: index + 1, batches: batches.count,
@@ -167,10 +183,59 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
             }
         }
         let record = TrainingLoopRecord(
-            epoch: epoch, trainLoss: lossSum / Double(seen), validationLoss: validationLoss,
+            epoch: epoch, trainLoss: lossSum / Double(seen), trainPenalty: penalty == nil ? nil : penaltySum / Double(seen),
+            validationLoss: validationLoss,
             learningRate: optimizer.learningRate, seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
         history.append(record)
         return record
+    }
+
+    /// The data loss of the batch of `training` at `indices`, the value of ``penalty`` (0 without
+    /// one) and the gradients of their sum, in training mode. With several ranks (``communicator``)
+    /// this rank computes its share of the batch (zero gradients for an empty share, so that it still
+    /// takes part) and one fused allreduce sums every rank's figures, weighted by its share, into
+    /// those of the whole batch; with one, exactly those of the whole batch.
+    mutating func lossAndGradients(
+        ofBatchAt indices: [Int], in training: Examples
+    ) -> (loss: Double, penalty: Double, gradients: ParameterGradients<Model.Scalar>) {
+        let size = communicator.size
+        let share = size == 1
+            ? indices : Array(indices[TrainingSession.share(ofBatchOf: indices.count, rank: communicator.rank, size: size)])
+        var figures: [Model.Scalar] = [0, 0]
+        var gradients: ParameterGradients<Model.Scalar>
+        if share.isEmpty {
+            let parameters = model.parameters
+            gradients = ParameterGradients(names: parameters.map(\.name), tensors: parameters.map { Tensor.zeros(like: $0.value) })
+        } else {
+            (figures, gradients) = Self.lossAndGradients(
+                of: model, on: training.batch(at: share), loss: loss, penalty: penalty, generator: &generator)
+        }
+        guard size > 1 else { return (Double(figures[0]), Double(figures[1]), gradients) }
+        let weight = Model.Scalar(share.count) / Model.Scalar(indices.count)
+        figures = figures.map { $0 * weight }
+        communicator.allreduceSum(&gradients, weightedBy: weight, alongWith: &figures)
+        return (Double(figures[0]), Double(figures[1]), gradients)
+    }
+
+    /// The data loss and penalty of `model` on `batch` and the gradients of their sum, in training
+    /// mode. No copy of the model outlives the call, so the optimizer can then update the parameters
+    /// in place.
+    static func lossAndGradients(
+        of model: Model, on batch: Examples.Batch, loss: (Model, Examples.Batch) -> Tensor<Model.Scalar>,
+        penalty: ((Model) -> Tensor<Model.Scalar>)?, generator: inout SeededRandomNumberGenerator
+    ) -> (figures: [Model.Scalar], gradients: ParameterGradients<Model.Scalar>) {
+        var figures: [Model.Scalar] = [0, 0]
+        let gradients = LearningPhase.training(using: &generator) {
+            valueWithGradient(at: model) { model in
+                let value = loss(model, batch)
+                figures[0] = value.scalar
+                guard let penalty else { return value }
+                let term = penalty(model)
+                figures[1] = term.scalar
+                return value + term
+            }.gradients
+        }
+        return (figures, gradients)
     }
 
     /// Trains until ``isFinished``: after each epoch it appends the record to the JSON Lines file
@@ -205,8 +270,9 @@ public struct Trainer<Model: Layer, Examples: BatchSource>: Sendable {
         if let bestModel { model = bestModel }
     }
 
-    /// The mean loss of ``model`` over `examples`, in batches of the configured size, in inference
-    /// mode and without recording gradients. Each batch's loss is weighted by its number of examples.
+    /// The mean loss of ``model`` over `examples` (the data loss, without ``penalty``), in batches of
+    /// the configured size, in inference mode and without recording gradients. Each batch's loss is
+    /// weighted by its number of examples.
     public func meanLoss(on examples: Examples) -> Double {
         var sum = 0.0
         withoutGradients {

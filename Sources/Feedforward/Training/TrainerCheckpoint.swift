@@ -39,6 +39,9 @@ public struct TrainerCheckpointHeader: Sendable, Codable, Equatable {
     public var bestValidationLoss: Double?
     /// Epochs since the validation loss last improved.
     public var epochsWithoutImprovement: Int
+    /// The model's description (``Trainer/network``), when the trainer had one: then
+    /// `feedforward evaluate` and `predict` can run the model.
+    public var network: NetworkDescription?
 
     /// The description stored in `file`, or nil when the file is not a ``Trainer`` checkpoint.
     /// - Throws: ``CheckpointError`` (naming `path`) when the description is there but malformed,
@@ -74,11 +77,18 @@ extension Trainer {
     static var optimizerPrefix: String { "optimizer." }
     static var bestPrefix: String { "best." }
 
-    /// Writes the model, the optimizer's state, the best weights and the loop's progress (epoch, step,
-    /// random state, history, early-stopping counters) to a safetensors file, atomically. A trainer
-    /// built with the same model type and loss and restored from it continues bit for bit as this one.
-    /// - Throws: `DataError` of kind `.io`.
+    /// Writes the model, the optimizer's state, the best weights, the loop's progress (epoch, step,
+    /// random state, history, early-stopping counters) and ``network`` to a safetensors file,
+    /// atomically. A trainer built with the same model type and loss and restored from it continues
+    /// bit for bit as this one.
+    /// - Throws: `DataError` of kind `.io`; ``CheckpointError`` when ``network`` describes other
+    ///   parameters than the model has.
     public func save(to url: URL) throws {
+        if let network, let problem = Model.Scalar.self != Float.self
+            ? "the network a specification builds has Float parameters, the model \(Model.Scalar.self)"
+            : TrainingSession.mismatch(of: model.parameters.map { (name: $0.name, shape: $0.value.shape) }, with: network.specification) {
+            throw CheckpointError(path: url.path, message: "Trainer.network does not describe the model: \(problem)")
+        }
         var tensors = optimizer.stateEntries(prefix: Self.optimizerPrefix)
         for (name, value) in model.parameters { tensors[Self.modelPrefix + name] = value.safeTensorsEntry }
         for (name, value) in bestModel?.parameters ?? [] { tensors[Self.bestPrefix + name] = value.safeTensorsEntry }
@@ -87,7 +97,7 @@ extension Trainer {
             configuration: configuration,
             baseLearningRate: baseLearningRate, epoch: epoch, step: step, optimizerSteps: optimizer.stepCount,
             generatorState: generator.state, history: history, bestValidationLoss: bestValidationLoss,
-            epochsWithoutImprovement: epochsWithoutImprovement)
+            epochsWithoutImprovement: epochsWithoutImprovement, network: network)
         let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
         try SafeTensors.write(SafeTensorsFile(tensors: tensors, metadata: [TrainerCheckpointHeader.metadataKey: json]), to: url)
     }
@@ -154,5 +164,6 @@ extension Trainer {
         history = header.history
         bestValidationLoss = header.bestValidationLoss
         epochsWithoutImprovement = header.epochsWithoutImprovement
+        network = header.network
     }
 }

@@ -83,8 +83,14 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
 public struct EpochRecord: Sendable, Equatable, Codable {
     /// The epoch, from 1.
     public var epoch: Int
-    /// The mean of the batch losses over the epoch, in training mode.
+    /// The mean of the batch losses over the epoch, in training mode: the data loss (the output
+    /// unit's cost), without the L2 penalty, as PyTorch reports its criterion, so that it compares
+    /// with the validation and test losses.
     public var trainLoss: Double
+    /// The mean over the epoch's batches of the L2 penalty λΣw² (``TrainingOptions/weightDecay``),
+    /// which the gradients include and ``trainLoss`` does not (Keras reports their sum); nil without
+    /// a penalty.
+    public var trainPenalty: Double?
     /// Loss and metrics on the training data after the epoch, when asked for.
     public var train: EvaluationResult?
     /// Loss and metrics on the validation data after the epoch, when there is some.
@@ -237,22 +243,66 @@ public struct TrainingSession: Sendable {
         }
     }
 
-    /// The training loss (with the weight penalty) of `model` on one batch and its gradients, in
-    /// training mode. No copy of the model outlives the call, so the optimizer can then update the
-    /// parameters in place.
-    static func lossAndGradients(
-        of model: Sequential<Float>, output: OutputUnit, weightDecay: Float, features: Tensor<Float>,
-        targets: SupervisedTargetsBatch<Float>, generator: inout SeededRandomNumberGenerator
-    ) -> (Tensor<Float>, ParameterGradients<Float>) {
-        LearningPhase.training(using: &generator) {
-            valueWithGradient(at: model) { model in
-                let cost = output.loss(outputs: model(features), targets: targets)
-                return weightDecay > 0 ? cost + l2Penalty(model, strength: weightDecay) : cost
-            }
+    /// A ``Trainer`` over this session's network, loss and options: the loss of the output unit on
+    /// standardised features and targets, the L2 penalty of ``TrainingOptions/weightDecay`` as the
+    /// trainer's ``Trainer/penalty``, the schedule, clipping and batching of ``options``, and the
+    /// session's communicator. Validation and early stopping stay with the session, which scores
+    /// validation data with metrics (``evaluate(on:batchSize:)``).
+    ///
+    /// The trainer holds an empty model and a placeholder optimizer: ``withTrainer(_:)`` moves this
+    /// session's into it.
+    func makeTrainer() -> Trainer<Sequential<Float>, SupervisedDataset> {
+        var configuration = TrainingLoopConfiguration()
+        configuration.epochs = options.epochs
+        configuration.batchSize = options.batchSize
+        configuration.dropsLastPartialBatch = options.dropsLastPartialBatch
+        configuration.schedule = options.schedule
+        configuration.gradientClipNorm = options.gradientClipNorm
+        let output = specification.output
+        let (features, targets) = (self.standardizer, self.targetStandardizer)
+        let strength = Float(options.weightDecay)
+        var penalty: (@Sendable (Sequential<Float>) -> Tensor<Float>)?
+        if strength > 0 { penalty = { model in l2Penalty(model, strength: strength) } }
+        let loss: @Sendable (Sequential<Float>, SupervisedDataset.Batch) -> Tensor<Float> = { model, batch in
+            output.loss(
+                outputs: model(Self.standardized(batch.features, by: features)),
+                targets: Self.standardized(batch.targets, by: targets))
         }
+        var trainer = Trainer(
+            model: Sequential<Float>([]), optimizer: SGD<Float>(learningRate: 0), examples: SupervisedDataset.self,
+            configuration: configuration, penalty: penalty, loss: loss)
+        trainer.baseLearningRate = options.learningRate
+        trainer.generator = generator
+        trainer.epoch = epoch
+        trainer.step = step
+        trainer.communicator = communicator
+        return trainer
     }
 
-    /// Runs one epoch of minibatch updates over `training`, then evaluates on `validation`.
+    /// Runs `body` on a ``Trainer`` that holds this session's model, optimizer, random state and
+    /// counters, and takes them back afterwards (also when `body` throws). They are moved, not
+    /// copied, so that the optimizer still updates the parameters and its state in place.
+    mutating func withTrainer<Result>(
+        _ body: (inout Trainer<Sequential<Float>, SupervisedDataset>) throws -> Result
+    ) rethrows -> Result {
+        var trainer = makeTrainer()
+        swap(&trainer.model, &model)
+        swap(&trainer.optimizer, &optimizer)
+        defer {
+            swap(&model, &trainer.model)
+            swap(&optimizer, &trainer.optimizer)
+            generator = trainer.generator
+            epoch = trainer.epoch
+            step = trainer.step
+        }
+        return try body(&trainer)
+    }
+
+    /// Runs one epoch of minibatch updates over `training` (``Trainer``'s loop), then evaluates on
+    /// `validation`, tracks the best parameters and stops early as ``options`` say.
+    ///
+    /// The record's ``EpochRecord/trainLoss`` is the data loss alone, comparable with the validation
+    /// loss; the L2 penalty the gradients include is ``EpochRecord/trainPenalty``.
     @discardableResult
     public mutating func trainEpoch(
         on training: SupervisedDataset, validation: SupervisedDataset? = nil, evaluateTraining: Bool = false,
@@ -263,29 +313,7 @@ public struct TrainingSession: Sendable {
             throw TrainingError.incompatibleData(
                 "the training data has \(training.count) examples, fewer than one batch of \(options.batchSize) with the last partial batch dropped")
         }
-        let start = Date()
-        let batches = Minibatching.shuffledBatches(
-            of: Array(0..<training.count), batchSize: options.batchSize,
-            dropLast: options.dropsLastPartialBatch, using: &generator)
-        var lossSum = 0.0
-        var seen = 0
-        for (index, batch) in batches.enumerated() {
-            optimizer.learningRate = options.schedule.learningRate(at: step, base: options.learningRate)
-            var (lossValue, gradients) = batchLossAndGradients(batch, of: training)
-            if let limit = options.gradientClipNorm { gradients.clipByGlobalNorm(Float(limit)) }
-            guard lossValue.isFinite else {
-                throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step + 1, value: lossValue)
-            }
-            optimizer.update(&model, along: gradients)
-            step += 1
-            lossSum += lossValue * Double(batch.count)
-            seen += batch.count
-            progress?(BatchProgress(
-                epoch: epoch + 1, epochs: options.epochs, batch: index + 1, batches: batches.count,
-                lossSum: lossSum, seen: seen, since: start))
-        }
-        let seconds = Date().timeIntervalSince(start)
-        epoch += 1
+        let loop = try withTrainer { trainer in try trainer.trainEpoch(on: training, progress: progress) }
         let validationResult = validation.map { evaluate(on: $0) }
         if let validationResult {
             if validationResult.loss < bestValidationLoss {
@@ -302,10 +330,9 @@ public struct TrainingSession: Sendable {
             try model.loadParameters(bestParameters)
         }
         let record = EpochRecord(
-            epoch: epoch, trainLoss: lossSum / Double(Swift.max(seen, 1)),
+            epoch: epoch, trainLoss: loop.trainLoss, trainPenalty: loop.trainPenalty,
             train: evaluateTraining ? evaluate(on: training) : nil, validation: validationResult,
-            learningRate: optimizer.learningRate, seconds: seconds,
-            samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+            learningRate: loop.learningRate, seconds: loop.seconds, samplesPerSecond: loop.samplesPerSecond)
         history.append(record)
         return record
     }
@@ -333,6 +360,11 @@ public struct TrainingSession: Sendable {
 
     /// `features` standardised by ``standardizer`` (unchanged without one).
     func standardized(_ features: Tensor<Float>) -> Tensor<Float> {
+        Self.standardized(features, by: standardizer)
+    }
+
+    /// `features` standardised by `standardizer` (unchanged without one).
+    static func standardized(_ features: Tensor<Float>, by standardizer: Standardizer?) -> Tensor<Float> {
         guard let standardizer else { return features }
         precondition(features.rank == 2 && features.shape[1] == standardizer.featureCount,
             "TrainingSession: the network takes \(standardizer.featureCount) features per example, got inputs of shape \(features.shape)")
@@ -341,6 +373,13 @@ public struct TrainingSession: Sendable {
 
     /// Batch targets with values standardised by ``targetStandardizer``.
     func standardized(_ targets: SupervisedTargetsBatch<Float>) -> SupervisedTargetsBatch<Float> {
+        Self.standardized(targets, by: targetStandardizer)
+    }
+
+    /// Batch targets with values standardised by `targetStandardizer` (classes unchanged).
+    static func standardized(
+        _ targets: SupervisedTargetsBatch<Float>, by targetStandardizer: Standardizer?
+    ) -> SupervisedTargetsBatch<Float> {
         guard case .values(let values) = targets, let targetStandardizer else { return targets }
         return .values(Tensor(shape: values.shape, scalars: targetStandardizer.transform(values.scalars)))
     }

@@ -98,6 +98,22 @@ import Testing
         let values = predicted.output.split(separator: "\n").dropFirst().compactMap { Double($0) }
         #expect(predicted.output.hasPrefix("price\n") && values.count == 400)
         #expect(abs(values.reduce(0, +) / 400 - 300) < 20)
+        // The defaults for values: a linear path beside the hidden layer, an L2 penalty from the row
+        // count (320 training rows), reported apart from the train loss (the data loss).
+        let penalty = TabularDefaults.weightDecay(trainingCount: 320, regression: true)
+        #expect(trained.error.contains("L2 penalty") && trained.error.contains("not included"), "\(trained.error)")
+        let info = try FeedforwardExecutable.run(["info", model])
+        #expect(info.output.contains("linear path from the inputs"), "\(info.output)")
+        #expect(info.output.split(separator: "\n").contains { $0.contains(" 1.weight ") && $0.contains("[1, 102]") }, "\(info.output)")
+        #expect(info.output.contains(" 0.body.0.weight [100, 2]"), "\(info.output)")
+        let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
+        #expect(session.options.weightDecay == penalty && session.specification.linearPath)
+        let plain = try FeedforwardExecutable.run([
+            "train", "--dataset", "csv:\(train)", "--label-column", "price", "--regression", "--epochs", "1",
+            "--no-linear-path", "--weight-decay", "0",
+        ])
+        #expect(plain.status == 0 && !plain.error.contains("L2 penalty"), "\(plain.error)")
+        #expect(plain.error.contains("(linear output, 401 parameters)"), "\(plain.error)")
     }
 
     @Test func missingValuesAreReportedOrImputed() throws {

@@ -94,3 +94,21 @@ import Testing
         #expect(sizes.map { BufferPool.systemAllocations(ofByteCount: $0) } == before)
     }
 }
+
+/// A session trains through ``Trainer`` and hands it the model and optimizer by moving them: the
+/// parameters and the optimizer's buffers keep their storage across epochs.
+@Suite struct SessionInPlaceTests {
+    @Test func aSessionsEpochsUpdateTheParametersInPlace() throws {
+        let data = TrainingSessionTests.blobs(count: 64, seed: 3)
+        var session = TrainingSessionTests.session(epochs: 3, optimizer: .adam)
+        try session.trainEpoch(on: data)
+        let parameters = InPlaceUpdateTests.storages(session.model)
+        let state = session.optimizer.state.mapValues { ObjectIdentifier($0.storage) }
+        let before = session.model.parameters.map(\.value.scalars)
+        try session.trainEpoch(on: data)
+        try session.trainEpoch(on: data)
+        #expect(InPlaceUpdateTests.storages(session.model) == parameters)
+        #expect(session.optimizer.state.mapValues { ObjectIdentifier($0.storage) } == state)
+        #expect(session.model.parameters.map(\.value.scalars) != before)
+    }
+}
