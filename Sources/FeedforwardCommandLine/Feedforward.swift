@@ -2,9 +2,13 @@ import ArgumentParser
 import Feedforward
 import Foundation
 
-@main
-struct FeedforwardCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `feedforward` command: its subcommands `train`, `evaluate`, `predict`, `info` and `experiment`.
+///
+/// The `feedforward` executable runs ``main()``; tests and fuzz targets call the parsing of a
+/// subcommand directly (for `train`: ``TrainingConfiguration/init(trainArguments:)``).
+public struct FeedforwardCommand: ParsableCommand {
+    /// The command's name, help text, version and subcommands.
+    public static let configuration = CommandConfiguration(
         commandName: "feedforward",
         abstract: "Train and use deep feedforward networks (multilayer perceptrons).",
         discussion: """
@@ -14,6 +18,9 @@ struct FeedforwardCommand: ParsableCommand {
         version: FeedforwardLibrary.version,
         subcommands: [Train.self, Evaluate.self, Predict.self, Info.self, ExperimentCommand.self],
         defaultSubcommand: nil)
+
+    /// Creates the command with no subcommand chosen (as the argument parser needs).
+    public init() {}
 }
 
 /// Prints `message` to standard error.

@@ -4,34 +4,60 @@ import Feedforward
 /// The validated settings of one `feedforward train` run, parsed from its arguments without reading
 /// data, touching output files or building a network.
 ///
-/// ``Train/configuration(arguments:)`` is a function from the argument list to this value or a
+/// ``init(trainArguments:)`` is a function from the argument list to this value or a
 /// ``ConfigurationError``: the entry point for fuzzing the CLI's argument handling.
-struct TrainingConfiguration: Equatable {
+public struct TrainingConfiguration: Equatable, Sendable {
     /// Where the data comes from.
-    var source: DataSource
-    /// The hidden layer sizes.
-    var hiddenSizes: [Int]
+    public var source: DataSource
+    /// The hidden layer sizes, each in `1...TrainingSession.maximumLayerWidth`.
+    public var hiddenSizes: [Int]
     /// The hidden unit.
-    var hiddenUnit: HiddenUnit
+    public var hiddenUnit: HiddenUnit
     /// The output unit, when given (else chosen from the targets).
-    var output: OutputUnit?
-    /// The training options; `schedule` is resolved later from ``scheduleText``, since a cosine
+    public var output: OutputUnit?
+    /// The training options, valid by `TrainingOptions.validate()`, with `epochs` in
+    /// `0...maximumEpochs`; `schedule` is resolved later from ``scheduleText``, since a cosine
     /// schedule's length depends on the number of examples.
-    var options: TrainingOptions
-    /// The `--schedule` text, already checked to parse.
-    var scheduleText: String
-    /// Threads for the kernels, when given (in 1...``Train/maximumThreads``).
-    var threads: Int?
+    public var options: TrainingOptions
+    /// The `--schedule` text, already checked to parse (see ``schedule(totalSteps:)``).
+    public var scheduleText: String
+    /// Threads for the kernels, when given (in `1...ComputeEnvironment.maximumThreadCount`).
+    public var threads: Int?
     /// The checkpoint to resume from.
-    var resume: String?
-    /// The checkpoint, log file and plot folder to write.
-    var save: String?, log: String?, plot: String?
+    public var resume: String?
+    /// The checkpoint to write.
+    public var save: String?
+    /// The JSON Lines log to append to.
+    public var log: String?
+    /// The folder to write plots into.
+    public var plot: String?
+
+    /// The most epochs `--epochs` accepts (their step count must not overflow).
+    public static var maximumEpochs: Int { Train.maximumEpochs }
+
+    /// The learning-rate schedule ``scheduleText`` describes, for a run of `totalSteps` steps (the
+    /// length of a cosine schedule); `nil` when the text does not parse, which a configuration made
+    /// by ``init(trainArguments:)`` rules out.
+    public func schedule(totalSteps: Int) -> LearningRateSchedule? {
+        parseSchedule(scheduleText, totalSteps: totalSteps)
+    }
+}
+
+extension TrainingConfiguration {
+    /// Parses and validates `arguments` as `feedforward train` takes them (without the subcommand
+    /// name, as `["--dataset", "xor", "--hidden", "8"]`). Reads no data and writes nothing.
+    /// - Throws: ``ConfigurationError`` with the message the command prints for these arguments.
+    public init(trainArguments arguments: [String]) throws(ConfigurationError) {
+        self = try Train.configuration(arguments: arguments)
+    }
 }
 
 /// Why arguments do not make a training configuration: the message the CLI prints for them.
-struct ConfigurationError: Error, Equatable, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong with which argument, as the command prints it.
+    public var message: String
+    /// The message.
+    public var description: String { message }
 }
 
 extension Train {

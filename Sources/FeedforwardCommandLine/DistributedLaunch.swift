@@ -23,7 +23,7 @@ enum DistributedLaunch {
     /// becomes a message and a non-zero exit status; with more than one rank the message names the
     /// rank and `MPI_Abort` ends the whole job, so that no other rank waits for this one.
     static func reportingErrors<R>(distributed: Bool, _ body: (any Communicator) throws -> R) throws -> R {
-        try FeedforwardCLI.reportingErrors {
+        try FeedforwardCommandLine.reportingErrors {
             let communicator = try communicator(requested: distributed)
             guard communicator.size > 1 else { return try body(communicator) }
             do {
