@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSVReader FuzzCSV FuzzSafeTensors FuzzCheckpoint); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSVReader FuzzCSV FuzzSafeTensors FuzzCheckpoint FuzzArguments); fi
 
 # FUZZ_SKIP_BUILD=1 runs the targets as last built.
 if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
