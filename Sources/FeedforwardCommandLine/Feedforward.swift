@@ -21,6 +21,22 @@ public struct FeedforwardCommand: ParsableCommand {
 
     /// Creates the command with no subcommand chosen (as the argument parser needs).
     public init() {}
+
+    /// Runs the subcommand that the process's arguments name, after checking the environment:
+    /// `FEEDFORWARD_THREADS`, when set and not empty, must be a thread count that `--threads` would
+    /// accept (``ComputeEnvironment/requestedThreadCount(environmentValue:)``); anything else ends
+    /// the process with a message and exit status 1 before any work starts.
+    public static func main() {
+        if let value = ProcessInfo.processInfo.environment["FEEDFORWARD_THREADS"], !value.isEmpty {
+            do {
+                _ = try ComputeEnvironment.requestedThreadCount(environmentValue: value)
+            } catch {
+                printError("error: \(error)")
+                exit(withError: ExitCode.failure)
+            }
+        }
+        main(nil)
+    }
 }
 
 /// Prints `message` to standard error.

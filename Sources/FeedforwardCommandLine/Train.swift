@@ -97,9 +97,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Check every operation's result for NaN and infinity, and name the first operation that produces one (slower).")
     var detectAnomalies = false
 
-    /// The most threads `--threads` accepts: four per processor. More only adds switching and
-    /// synchronisation (issue 16 measured an epoch with 10 000 threads 35 times slower).
-    static var maximumThreads: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+    /// The most threads `--threads` accepts: four per processor (as for `FEEDFORWARD_THREADS`).
+    static var maximumThreads: Int { ComputeEnvironment.maximumThreadCount }
 
     /// The most epochs `--epochs` accepts (their step count must not overflow).
     static let maximumEpochs = 1_000_000
