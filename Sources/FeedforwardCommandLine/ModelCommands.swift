@@ -114,56 +114,72 @@ struct Predict: ParsableCommand {
         }
     }
 
+    /// Rows handed to the network at a time: features, activations and output text stay bounded
+    /// (a chunk of 28x28 images is 3 MB of features) however many rows the input holds.
+    static let rowsPerChunk = 1024
+
     func run() throws {
         try reportingErrors {
             try PathChecks.checkReadableFile(input, option: "--input")
             if let output { try PathChecks.checkWritableFile(output, option: "--output") }
             let session = try TrainingSession.load(from: URL(fileURLWithPath: model))
-            let features = try readFeatures(schema: session.schema)
-            guard features.shape[1] == session.specification.inputSize else {
-                throw ValidationError("\(input) has \(features.shape[1]) features per example, the model takes \(session.specification.inputSize)")
+            let rows = try readInput(schema: session.schema)
+            guard rows.featureCount == session.specification.inputSize else {
+                throw ValidationError("\(input) has \(rows.featureCount) features per example, the model takes \(session.specification.inputSize)")
             }
-            let predictions = session.predictions(for: features)
-            if let index = predictions.scalars.firstIndex(where: { !$0.isFinite }) {
-                throw ValidationError("the prediction for row \(index / Swift.max(1, predictions.shape[1]) + 1) of \(input) is \(predictions.scalars[index]): the network's outputs overflow on this input (check its scale)")
-            }
+            let destination = try PredictionOutput(path: output)
             let classNames = session.schema?.classNames ?? []
-            var lines: [String]
-            if session.specification.output.isClassifier {
-                let probabilities = softmax(predictions, alongAxis: 1)
-                let classes = predictions.argmax(alongAxis: 1)
-                let width = probabilities.shape[1]
-                let values = probabilities.scalars
-                lines = ["class,probability"]
-                for (row, label) in classes.enumerated() {
-                    let name = label < classNames.count ? quotedIfNeeded(classNames[label]) : String(label)
-                    lines.append("\(name),\(values[row * width + label])")
+            let isClassifier = session.specification.output.isClassifier
+            // Predicted values have one column per target.
+            let header = isClassifier ? "class,probability"
+                : session.specification.targetSize == 1 && session.schema != nil ? quotedIfNeeded(session.schema!.targetColumn)
+                : (0..<session.specification.targetSize).map { "prediction\($0)" }.joined(separator: ",")
+            if rows.rowCount == 0 { try destination.append(header + "\n") }
+            for start in stride(from: 0, to: rows.rowCount, by: Self.rowsPerChunk) {
+                let chunk = start..<Swift.min(start + Self.rowsPerChunk, rows.rowCount)
+                let predictions = session.predictions(for: rows.features(rows: chunk))
+                let predicted = predictions.scalars
+                if let index = predicted.firstIndex(where: { !$0.isFinite }) {
+                    throw ValidationError("the prediction for row \(start + index / Swift.max(1, predictions.shape[1]) + 1) of \(input) is \(predicted[index]): the network's outputs overflow on this input (check its scale)")
                 }
-            } else {
-                let width = predictions.shape[1]
-                let values = predictions.scalars
-                lines = [width == 1 && session.schema != nil
-                    ? quotedIfNeeded(session.schema!.targetColumn)
-                    : (0..<width).map { "prediction\($0)" }.joined(separator: ",")]
-                for row in 0..<predictions.shape[0] {
-                    lines.append((0..<width).map { "\(values[row * width + $0])" }.joined(separator: ","))
+                // Nothing is written before the first chunk's predictions are known to be finite.
+                var lines = start == 0 ? header + "\n" : ""
+                if isClassifier {
+                    let probabilities = softmax(predictions, alongAxis: 1)
+                    let classes = predictions.argmax(alongAxis: 1)
+                    let width = probabilities.shape[1]
+                    let values = probabilities.scalars
+                    for (row, label) in classes.enumerated() {
+                        let name = label < classNames.count ? quotedIfNeeded(classNames[label]) : String(label)
+                        lines += "\(name),\(values[row * width + label])\n"
+                    }
+                } else {
+                    let width = predictions.shape[1]
+                    for row in 0..<predictions.shape[0] {
+                        lines += (0..<width).map { "\(predicted[row * width + $0])" }.joined(separator: ",") + "\n"
+                    }
                 }
+                try destination.append(lines)
             }
-            let text = lines.joined(separator: "\n") + "\n"
-            if let output {
-                try text.write(to: URL(fileURLWithPath: output), atomically: true, encoding: .utf8)
-                printError("wrote \(lines.count - 1) predictions to \(output)")
-            } else {
-                print(text, terminator: "")
-            }
+            try destination.finish()
+            if let output { printError("wrote \(rows.rowCount) predictions to \(output)") }
         }
     }
 
+    /// The rows of `--input`: IDX images as bytes, or a CSV file's features (encoded with `schema`,
+    /// the model's, when it has one).
+    func readInput(schema: TabularSchema?) throws -> PredictionInput {
+        guard input.lowercased().hasSuffix(".csv") else {
+            // The rule by which `train` and `evaluate` read images.
+            let (pixels, count, pixelCount) = try LabeledImages.pixels(ofImagesAt: URL(fileURLWithPath: input))
+            return .images(pixels: pixels, count: count, pixelCount: pixelCount)
+        }
+        return .features(try readFeatures(schema: schema))
+    }
+
+    /// The features of the CSV file `--input`.
     func readFeatures(schema: TabularSchema?) throws -> Tensor<Float> {
         let url = URL(fileURLWithPath: input)
-        guard input.lowercased().hasSuffix(".csv") else {
-            return try LabeledImages.features(ofImagesAt: url)   // the rule `train` and `evaluate` read images by
-        }
         guard let schema else {
             let columns = try CSV.readColumns(contentsOf: url) { header in
                 guard let labelColumn else { return [] }
