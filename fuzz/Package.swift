@@ -3,6 +3,11 @@
 // main package: they link only with `-sanitize=fuzzer`. Build and run them with ../scripts/fuzz.sh.
 import PackageDescription
 
+// The Feedforward checkout: the parent folder, or FEEDFORWARD_CHECKOUT when scripts/fuzz.sh builds a
+// copy of this package from a folder of another name (a checkout folder named `fuzz` would otherwise
+// have the same package identity as this one).
+let checkout = Context.environment["FEEDFORWARD_CHECKOUT"] ?? ".."
+
 /// A fuzz target: the libFuzzer driver and the Feedforward libraries it needs.
 func fuzzTarget(_ name: String, _ products: [String]) -> Target {
     .executableTarget(
@@ -14,7 +19,7 @@ func fuzzTarget(_ name: String, _ products: [String]) -> Target {
 let package = Package(
     name: "FeedforwardFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "Feedforward", path: "..")],
+    dependencies: [.package(name: "Feedforward", path: checkout)],
     targets: [.target(name: "CFuzzDriver")]
         + ["FuzzIDX", "FuzzCSVReader", "FuzzCSV", "FuzzSafeTensors", "FuzzCheckpoint"].map { fuzzTarget($0, ["Feedforward"]) }
         + [fuzzTarget("FuzzArguments", ["Feedforward", "FeedforwardCommandLine"])]
