@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Feedforward", targets: ["Feedforward"]),
+        // The `feedforward` command's definitions and argument parsing, for the fuzz package (fuzz/).
+        .library(name: "FeedforwardCommandLine", targets: ["FeedforwardCommandLine"]),
         .executable(name: "feedforward", targets: ["FeedforwardCLI"]),
         .executable(name: "feedforward-bench", targets: ["FeedforwardBench"]),
     ],
@@ -38,8 +40,10 @@ let package = Package(
             name: "FeedforwardExperiments",
             dependencies: ["Feedforward"]
         ),
-        .executableTarget(
-            name: "FeedforwardCLI",
+        // The `feedforward` command: its subcommands, options and their parsing (a library, so that
+        // tests and the fuzz package can call the parsing); the executable only runs it.
+        .target(
+            name: "FeedforwardCommandLine",
             dependencies: [
                 "Feedforward",
                 "FeedforwardExperiments",
@@ -47,14 +51,19 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FeedforwardCLI",
+            dependencies: ["FeedforwardCommandLine"]
+        ),
+        .executableTarget(
             name: "FeedforwardBench",
             dependencies: ["Feedforward"]
         ),
         .testTarget(
             name: "FeedforwardTests",
-            // FeedforwardCLI: the tests call its argument parsing (Train.configuration(arguments:)) directly.
+            // FeedforwardCommandLine: the tests call its argument parsing (Train.configuration(arguments:))
+            // directly; FeedforwardCLI: the command-line tests run the `feedforward` executable.
             dependencies: [
-                "Feedforward", "FeedforwardExperiments", "FeedforwardCLI",
+                "Feedforward", "FeedforwardExperiments", "FeedforwardCommandLine", "FeedforwardCLI",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Fixtures")]

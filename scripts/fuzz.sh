@@ -2,27 +2,44 @@
 # Builds the libFuzzer targets in fuzz/ (with AddressSanitizer) and runs each for a bounded time on
 # its committed seed corpus. Usage: scripts/fuzz.sh [seconds-per-target] [target...]
 # FUZZ_WORKERS=N runs N fuzzing processes per target (default 1); their executions add up.
+# FUZZ_SKIP_BUILD=1 runs the targets as last built; FUZZ_RESOLVE_ONLY=1 only resolves the fuzz
+# package's dependencies (a quick check that the package loads from this checkout) and exits.
 # Findings (crash-*, oom-*, timeout-* files) are written to fuzz/artifacts/<target>/; new inputs
 # the fuzzer finds go to a scratch corpus under .build-fuzz/, not the committed seeds (copy the
 # interesting ones into fuzz/corpus/<target> by hand, or merge with -merge=1).
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+root="$(cd "$(dirname "$0")/.." && pwd -P)"
+cd "$root/fuzz"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSVReader FuzzCSV FuzzSafeTensors FuzzCheckpoint); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(FuzzIDX FuzzCSVReader FuzzCSV FuzzSafeTensors FuzzCheckpoint FuzzArguments); fi
 
-# FUZZ_SKIP_BUILD=1 runs the targets as last built.
+# SwiftPM names a package after its folder, so in a checkout folder named `fuzz` the package in fuzz/
+# and the Feedforward package it depends on would share the identity `fuzz` and fail to load. The
+# build therefore runs on a copy of fuzz/Package.swift and fuzz/Sources in a folder of its own name,
+# told where the checkout is by FEEDFORWARD_CHECKOUT (see fuzz/Package.swift).
+scratch="$root/.build-fuzz"
+package="$scratch/FeedforwardFuzz"
+mkdir -p "$package"
+cp -Rp Package.swift Sources "$package/"
+export FEEDFORWARD_CHECKOUT="$root"
+swiftpm=(--package-path "$package" --scratch-path "$scratch")
+if [ -n "${FUZZ_RESOLVE_ONLY:-}" ]; then
+    swift package "${swiftpm[@]}" resolve
+    swift package "${swiftpm[@]}" show-dependencies
+    exit 0
+fi
 if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
-    swift build -c release --scratch-path ../.build-fuzz \
+    swift build -c release "${swiftpm[@]}" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address
 fi
-bin="$(swift build -c release --scratch-path ../.build-fuzz --show-bin-path)"
+bin="$(swift build -c release "${swiftpm[@]}" --show-bin-path)"
 
 status=0
 for target in "${targets[@]}"; do
     seeds="corpus/${target#Fuzz}"
-    work="../.build-fuzz/corpus/$target"
+    work="$scratch/corpus/$target"
     artifacts="artifacts/$target"
     mkdir -p "$work" "$artifacts"
     echo "== $target: ${seconds}s on $seeds"

@@ -32,7 +32,7 @@ public struct LabeledImages: Equatable, Sendable {
     public var images: [Float] { Self.scaled(pixels) }
 
     /// Pixel bytes scaled to [0, 1]: the one rule by which images become features.
-    static func scaled(_ pixels: [UInt8]) -> [Float] { pixels.map { Float($0) / 255 } }
+    static func scaled(_ pixels: some Collection<UInt8>) -> [Float] { pixels.map { Float($0) / 255 } }
 
     /// The number of images.
     public var count: Int { labels.count }
@@ -99,9 +99,28 @@ public struct LabeledImages: Equatable, Sendable {
     /// - Returns: a matrix of shape `[n, height * width]`.
     /// - Throws: `DataError`.
     public static func features(ofImagesAt url: URL, byteLimit: Int = IDX.defaultByteLimit) throws -> Tensor<Float> {
+        let (pixels, count, pixelCount) = try pixels(ofImagesAt: url, byteLimit: byteLimit)
+        return features(ofPixels: pixels, pixelCount: pixelCount, rows: 0..<count)
+    }
+
+    /// Reads images without labels by the rule of ``features(ofImagesAt:byteLimit:)``, but keeps them
+    /// as bytes, a quarter of the memory of features, so that a large file can be scaled and used a
+    /// few images at a time with ``features(ofPixels:pixelCount:rows:)``.
+    /// - Returns: `count` images of `pixelCount` bytes each, image after image.
+    /// - Throws: `DataError`.
+    public static func pixels(
+        ofImagesAt url: URL, byteLimit: Int = IDX.defaultByteLimit
+    ) throws -> (pixels: [UInt8], count: Int, pixelCount: Int) {
         let (count, height, width) = try checkImageHeader(url, byteLimit: byteLimit)
-        let pixels = try readPixels(url, count: count, byteLimit: byteLimit)
-        return Tensor(shape: [count, height * width], scalars: scaled(pixels))
+        return (try readPixels(url, count: count, byteLimit: byteLimit), count, height * width)
+    }
+
+    /// The images `rows` of `pixels` (images of `pixelCount` bytes each, as ``pixels(ofImagesAt:byteLimit:)``
+    /// returns them) scaled to [0, 1] as ``images`` is: a matrix of shape `[rows.count, pixelCount]`.
+    public static func features(ofPixels pixels: [UInt8], pixelCount: Int, rows: Range<Int>) -> Tensor<Float> {
+        precondition(rows.lowerBound >= 0 && rows.upperBound * pixelCount <= pixels.count,
+                     "features(ofPixels:pixelCount:rows:): rows \(rows) outside the \(pixels.count) bytes given")
+        return Tensor(shape: [rows.count, pixelCount], scaled(pixels[(rows.lowerBound * pixelCount)..<(rows.upperBound * pixelCount)]))
     }
 
     /// Checks that an image file declares unsigned bytes of rank 2 or 3 within `byteLimit`;

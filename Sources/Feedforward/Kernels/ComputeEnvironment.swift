@@ -28,11 +28,10 @@ public enum MatrixMultiplyBackend: Sendable, Hashable, CaseIterable {
 /// built-in kernel (see ``BLASRoute``); ``configuration`` says what was decided and why.
 public enum ComputeEnvironment {
     /// One-time setup: loads BLAS and applies the default thread count: `FEEDFORWARD_THREADS` when it
-    /// holds a positive integer, else the active processor count.
+    /// holds an integer (clamped into `1...maximumThreadCount`), else the active processor count.
     @usableFromInline static let setUp: Void = {
         _ = ff_blas_load()
-        let requested = ProcessInfo.processInfo.environment["FEEDFORWARD_THREADS"].flatMap { Int($0) }
-        let threads = max(1, requested.flatMap { $0 > 0 ? $0 : nil } ?? ProcessInfo.processInfo.activeProcessorCount)
+        let threads = initialThreadCount(environmentValue: ProcessInfo.processInfo.environment["FEEDFORWARD_THREADS"])
         ff_builtin_set_threads(Int32(clamping: threads))
         _ = ff_blas_set_threads(Int32(clamping: threads))
     }()
@@ -46,7 +45,8 @@ public enum ComputeEnvironment {
 
     /// Threads used by matrix products (both the BLAS library and the built-in kernel) and by large
     /// element-wise loops. Defaults to `FEEDFORWARD_THREADS` if set, else the number of active
-    /// processors; values below 1 mean 1. Setting it is process-wide (OpenBLAS's count is global).
+    /// processors; values below 1 mean 1 and values above ``maximumThreadCount`` mean that maximum.
+    /// Setting it is process-wide (OpenBLAS's count is global).
     public static var threadCount: Int {
         get {
             _ = setUp
@@ -54,7 +54,7 @@ public enum ComputeEnvironment {
         }
         set {
             _ = setUp
-            let threads = Int32(clamping: max(1, newValue))
+            let threads = Int32(clamping: clampedThreadCount(newValue))
             ff_builtin_set_threads(threads)
             _ = ff_blas_set_threads(threads)
         }

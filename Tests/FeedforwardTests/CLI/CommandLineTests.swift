@@ -25,11 +25,15 @@ enum FeedforwardExecutable {
         var description: String { "the feedforward executable was not built beside the tests" }
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs the executable with `arguments`, in this process's environment with `environment` added.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         guard let url else { throw NotBuilt() }
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -70,6 +74,20 @@ enum FeedforwardExecutable {
         for item in ["CPU: ", "built-in kernel: ", "BLAS: ", "route: ", "threads: "] {
             #expect(info.output.contains(item), "info lacks '\(item)': \(info.output)")
         }
+    }
+
+    /// `FEEDFORWARD_THREADS` is held to the bounds of `--threads`: anything but a count in
+    /// 1...4×processors is refused, with a message, before any command runs.
+    @Test func threadsFromTheEnvironmentAreBounded() throws {
+        let maximum = 4 * ProcessInfo.processInfo.activeProcessorCount
+        for value in ["10000", String(maximum + 1), "0", "-2", "many"] {
+            let info = try FeedforwardExecutable.run(["info"], environment: ["FEEDFORWARD_THREADS": value])
+            #expect(info.status == 1, "FEEDFORWARD_THREADS=\(value): exit \(info.status); \(info.output)")
+            #expect(info.error.contains("error: FEEDFORWARD_THREADS must be an integer in 1...\(maximum)") && info.error.contains("'\(value)'"),
+                    "FEEDFORWARD_THREADS=\(value): \(info.error)")
+        }
+        let accepted = try FeedforwardExecutable.run(["info"], environment: ["FEEDFORWARD_THREADS": String(maximum)])
+        #expect(accepted.status == 0 && accepted.output.contains("threads: \(maximum)"), "\(accepted.output)\(accepted.error)")
     }
 
     @Test(arguments: [

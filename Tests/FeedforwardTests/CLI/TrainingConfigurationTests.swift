@@ -1,6 +1,6 @@
 import Feedforward
 import Testing
-@testable import FeedforwardCLI
+@testable import FeedforwardCommandLine
 
 /// `Train.configuration(arguments:)`: the arguments of `feedforward train` to a validated
 /// configuration or a typed error, without reading data or writing files.
@@ -72,7 +72,7 @@ import Testing
 
 /// Random argument lists from a vocabulary of options and hostile values: every list either parses
 /// to a configuration that satisfies the documented bounds, or gives a typed error with a message.
-/// A seeded, in-process stand-in for a libFuzzer target over `Train.configuration(arguments:)`.
+/// The seeded, in-suite counterpart of the libFuzzer target `FuzzArguments` (fuzz/, docs/fuzzing.md).
 @Suite struct TrainingConfigurationPropertyTests {
     static let options = [
         "--dataset", "--data-directory", "--label-column", "--regression", "--hidden", "--activation", "--output",

@@ -1,0 +1,9 @@
+import FeedforwardCommandLine
+
+/// The `feedforward` executable: runs the command line that the `FeedforwardCommandLine` library defines.
+@main
+enum FeedforwardMain {
+    static func main() {
+        FeedforwardCommand.main()
+    }
+}
