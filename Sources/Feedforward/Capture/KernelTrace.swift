@@ -97,6 +97,8 @@ final class KernelTrace: @unchecked Sendable {
 
     /// Records a kernel that reads the buffers of `operands` and writes `output` (which may be one
     /// of them); called by ``Kernel/launch(reading:writing:)`` before the kernel runs.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func append<S>(reading operands: [Tensor<S>], writing output: TensorStorage<S>, _ kernel: Kernel<S>) {
         let slots = operands.map { slot(reading: $0.storage) }
         let outputSlot = slot(writing: output)
