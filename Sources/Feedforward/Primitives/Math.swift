@@ -41,6 +41,11 @@ public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> {
     elementwise("sqrt", .sqrt, saving: .output, x) { g, _, y in g / (y * 2) }
 }
 
+/// `1 / x`
+public func reciprocal<S>(_ x: Tensor<S>) -> Tensor<S> {
+    elementwise("reciprocal", .reciprocal, saving: .output, x) { g, _, y in -g * y * y }
+}
+
 /// `x * x`
 public func square<S>(_ x: Tensor<S>) -> Tensor<S> {
     elementwise("square", .square, saving: .inputs, x) { g, x, _ in g * x * 2 }

@@ -134,6 +134,7 @@ extension OperationCheck {
             unary("expm1", at: x, expm1, reference: Foundation.expm1),
             unary("sqrt", at: positive, sqrt, reference: Foundation.sqrt),
             unary("square", at: x, square, reference: { $0 * $0 }),
+            unary("reciprocal", at: positive, reciprocal, reference: { 1 / $0 }),
             unary("abs", at: awayFromZero, abs, reference: Swift.abs),
             unary("sin", at: x, sin, reference: Foundation.sin),
             unary("cos", at: x, cos, reference: Foundation.cos),
