@@ -130,7 +130,7 @@ public struct RMSProp<Scalar: TensorScalar>: BufferedOptimizer {
             firstMoment: false, secondMoment: true, to: &model, gradients: gradients)
     }
 
-    /// Restores state saved from ``state`` and ``stepCount``. State saved before RMSProp kept a
+    /// Restores state saved from `state` and `stepCount`. State saved before RMSProp kept a
     /// single buffer also holds an unused, all-zero `NAME.first` per parameter; it is ignored.
     public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
         storage.buffers = state.filter { !$0.key.hasSuffix(".first") }
