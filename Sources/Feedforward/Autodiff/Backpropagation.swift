@@ -8,12 +8,13 @@ public struct BackpropagationStatistics: Sendable, Equatable {
     public var nodesOnPath = 0
 }
 
-/// General back-propagation (algorithms 6.5 and 6.6 of *Deep Learning*).
+/// General back-propagation (algorithms 6.5 and 6.6 of *Deep Learning*), in three steps:
 ///
-/// The graph is pruned to the nodes that are ancestors of the outputs and descendants of the targets;
-/// each node is visited once in reverse topological order, and the contributions of all its consumers
-/// are summed into one gradient buffer before its rule runs (a gradient table filled by dynamic
-/// programming; cost proportional to the number of edges).
+/// 1. **Discover** the ancestors of the outputs and order them topologically (``ReachableGraph``).
+/// 2. **Prune** them to the nodes on a path from a target to an output.
+/// 3. **Propagate**: visit those nodes once each in reverse topological order; the contributions of
+///    all a node's consumers are summed into one gradient buffer before its rule runs (a gradient
+///    table filled by dynamic programming; cost proportional to the number of edges).
 enum Backpropagation {
     /// Gradients of `Σ seeds[i] · outputs[i]` with respect to each target (nil where a target is not
     /// reached from the outputs).
@@ -31,30 +32,139 @@ enum Backpropagation {
         createGraph: Bool, retainGraph: Bool, accumulateIntoLeaves: Bool = false,
         statistics: UnsafeMutablePointer<BackpropagationStatistics>? = nil
     ) -> [Tensor<Scalar>?] {
-        // 1. Ancestors of the outputs, numbered in the order they are found; `order` lists the numbers
-        // in topological order (iterative depth-first post-order). `inputIndices[inputStart[i]...]`
-        // holds the numbers of node i's inputs (-1 for constants) and `slotStart[i]` its first gradient
-        // slot, one per output. The run keeps its state in these local arrays, not in the nodes, since
-        // a rule may back-propagate through part of the same graph (checkpointing).
-        var nodes: [GraphNode<Scalar>] = []
-        var number: [ObjectIdentifier: Int] = [:]
-        number.reserveCapacity(64)
-        var inputStart: [Int] = []
-        var inputIndices: [Int] = []
-        var slotStart: [Int] = []
-        var slotCount = 0
-        func discover(_ node: GraphNode<Scalar>) -> (number: Int, isNew: Bool) {
-            if let known = number[ObjectIdentifier(node)] { return (known, false) }
-            let id = nodes.count
-            number[ObjectIdentifier(node)] = id
-            nodes.append(node)
-            inputStart.append(inputIndices.count)
-            inputIndices.append(contentsOf: repeatElement(-1, count: node.inputs.count))
-            slotStart.append(slotCount)
-            slotCount += node.outputCount
-            return (id, true)
+        let graph = ReachableGraph(from: outputs)
+        let needed = graph.onPaths(from: targets, includingLeaves: accumulateIntoLeaves)
+        // The derivative rules run with recording on only when the derivative is to be differentiated.
+        let recording = createGraph && GradientRecording.isEnabled
+        return GradientRecording.$isEnabled.withValue(recording) {
+            propagate(
+                through: graph, visiting: needed, outputs: outputs, seeds: seeds, targets: targets, createGraph: createGraph,
+                release: !retainGraph && !createGraph, accumulateIntoLeaves: accumulateIntoLeaves, statistics: statistics)
         }
-        var order: [Int] = []
+    }
+
+    /// Step 3: fills the gradient table from the seeds, running the rule of each node in `needed` in
+    /// reverse topological order, and returns the targets' gradients.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private static func propagate<Scalar>(
+        through graph: ReachableGraph<Scalar>, visiting needed: [Bool], outputs: [Tensor<Scalar>], seeds: [Tensor<Scalar>],
+        targets: [GraphEdge<Scalar>], createGraph: Bool, release: Bool, accumulateIntoLeaves: Bool,
+        statistics: UnsafeMutablePointer<BackpropagationStatistics>?
+    ) -> [Tensor<Scalar>?] {
+        // One slot per node output. The run keeps its state here, not in the nodes, since a rule may
+        // back-propagate through part of the same graph (checkpointing).
+        var table = [Tensor<Scalar>?](repeating: nil, count: graph.slotCount)
+        func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
+            // Taken out of the table, the running sum is uniquely owned and can grow in place.
+            guard var sum = table[slot].take() else {
+                table[slot] = gradient
+                return
+            }
+            if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
+            table[slot] = sum
+        }
+        for (output, seed) in zip(outputs, seeds) {
+            guard let edge = output.edge, let id = graph.number(of: edge.node), needed[id] else { continue }
+            precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
+            accumulate(seed, into: graph.slots(of: id).lowerBound + edge.outputIndex)
+        }
+        // Slots read by a target keep their gradient; the others are released once used.
+        let targetSlots = targets.map { target in graph.number(of: target.node).map { graph.slots(of: $0).lowerBound + target.outputIndex } }
+        var isTargetSlot = [Bool](repeating: false, count: table.count)
+        for case let slot? in targetSlots { isTargetSlot[slot] = true }
+
+        for id in graph.order.reversed() where needed[id] {
+            let node = graph.nodes[id]
+            statistics?.pointee.nodesOnPath += 1
+            let slots = graph.slots(of: id)
+            if node.isLeaf {
+                if accumulateIntoLeaves, let gradient = table[slots.lowerBound] {
+                    node.accumulatedGradient = node.accumulatedGradient.map { $0 + gradient } ?? gradient
+                }
+                continue
+            }
+            guard slots.contains(where: { table[$0] != nil }) else { continue }
+            let inputs = graph.inputs(of: id)
+            let needs = inputs.map { graph.inputNumbers[$0] >= 0 && needed[graph.inputNumbers[$0]] }
+            guard needs.contains(true) else { continue }
+            let inputGradients = inputGradients(of: node, taking: slots, from: &table, keeping: isTargetSlot, needs: needs)
+            statistics?.pointee.ruleEvaluations += 1
+            for (offset, input) in node.inputs.enumerated() {
+                guard needs[offset], var gradient = inputGradients[offset] else { continue }
+                // A broadcast operand's gradient is summed back to its shape here, for every rule.
+                if gradient.shape != input.shape {
+                    let unreduced = gradient
+                    gradient = AnomalyDetection.inDerivative(of: node.operation) { unreduced.summed(toShape: input.shape) }
+                }
+                AnomalyDetection.check(
+                    node.operation, pass: .backward, result: gradient, inputShapes: node.inputs.map { $0.shape })
+                statistics?.pointee.edgesTraversed += 1
+                accumulate(gradient, into: graph.slots(of: graph.inputNumbers[inputs.lowerBound + offset]).lowerBound + input.outputIndex)
+            }
+            if release { node.derivative = nil }
+        }
+        return targetSlots.map { $0.flatMap { table[$0] } }
+    }
+
+    /// The gradients of a node's inputs (nil where not needed or zero), by the node's rule, from its
+    /// outputs' gradients in `slots` of `table` (nil where zero), which are released unless kept.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private static func inputGradients<Scalar>(
+        of node: GraphNode<Scalar>, taking slots: Range<Int>, from table: inout [Tensor<Scalar>?], keeping isTargetSlot: [Bool],
+        needs: [Bool]
+    ) -> [Tensor<Scalar>?] {
+        guard let derivative = node.derivative else {
+            preconditionFailure(
+                "backpropagation: the graph through '\(node.operation)' was already released; "
+                    + "differentiate with retainingGraph: true to run back-propagation twice")
+        }
+        let gradients: [Tensor<Scalar>?]
+        switch derivative {
+        case .primitive(let rule, let savedInputs, let savedOutput):
+            let output = Tensor<Scalar>(
+                storage: savedOutput ?? TensorStorage(uninitializedCount: 0),
+                shape: savedOutput == nil ? [0] : node.outputShape, edge: GraphEdge(node: node, outputIndex: 0))
+            let values = PrimitiveValues(inputs: savedInputs, output: output)
+            let gradient = table[slots.lowerBound]!
+            if !isTargetSlot[slots.lowerBound] { table[slots.lowerBound] = nil }
+            gradients = AnomalyDetection.inDerivative(of: node.operation) {
+                needs.indices.map { needs[$0] ? rule(gradient, values, $0) : nil }
+            }
+        case .custom(let rule, let shapes, let saved):
+            let outputGradients = slots.map { table[$0] }
+            for slot in slots where !isTargetSlot[slot] { table[slot] = nil }
+            let outputs = saved.indices.map { output in
+                Tensor<Scalar>(storage: saved[output], shape: shapes[output], edge: GraphEdge(node: node, outputIndex: output))
+            }
+            gradients = AnomalyDetection.inDerivative(of: node.operation) { rule(outputGradients, outputs, needs) }
+        }
+        precondition(gradients.count == node.inputs.count,
+            "backpropagation: the rule of '\(node.operation)' returned \(gradients.count) gradients for \(node.inputs.count) inputs")
+        return gradients
+    }
+}
+
+/// Step 1 of back-propagation: the ancestors of some outputs in the computational graph, numbered in
+/// the order they are found, with a topological order (an iterative depth-first post-order).
+struct ReachableGraph<Scalar: TensorScalar> {
+    private(set) var nodes: [GraphNode<Scalar>] = []
+    private var numbers: [ObjectIdentifier: Int] = [:]
+    /// `inputNumbers[inputs(of: i)]` are the numbers of node i's inputs (-1 for constants).
+    private(set) var inputNumbers: [Int] = []
+    private var inputStart: [Int] = []
+    private var slotStart: [Int] = []
+    /// The node numbers in topological order: every node after its inputs.
+    private(set) var order: [Int] = []
+    /// The number of gradient slots: one per output of each node.
+    private(set) var slotCount = 0
+
+    /// Discovers the ancestors of `outputs`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    init(from outputs: [Tensor<Scalar>]) {
+        numbers.reserveCapacity(64)
         var stack: [(id: Int, next: Int)] = []
         for output in outputs {
             guard let edge = output.edge else { continue }
@@ -67,7 +177,7 @@ enum Backpropagation {
                     stack.append((id, next + 1))
                     if let input = GraphNode<Scalar>.of(node.inputs[next]) {
                         let found = discover(input)
-                        inputIndices[inputStart[id] + next] = found.number
+                        inputNumbers[inputStart[id] + next] = found.number
                         if found.isNew { stack.append((found.number, 0)) }
                     }
                 } else {
@@ -75,107 +185,50 @@ enum Backpropagation {
                 }
             }
         }
-        inputStart.append(inputIndices.count)
+        inputStart.append(inputNumbers.count)
         slotStart.append(slotCount)
+    }
 
-        // 2. Prune to descendants of the targets.
+    /// The number of `node`, giving it one (with no inputs known yet) if it is new.
+    private mutating func discover(_ node: GraphNode<Scalar>) -> (number: Int, isNew: Bool) {
+        if let known = numbers[ObjectIdentifier(node)] { return (known, false) }
+        let id = nodes.count
+        numbers[ObjectIdentifier(node)] = id
+        nodes.append(node)
+        inputStart.append(inputNumbers.count)
+        inputNumbers.append(contentsOf: repeatElement(-1, count: node.inputs.count))
+        slotStart.append(slotCount)
+        slotCount += node.outputCount
+        return (id, true)
+    }
+
+    /// The number of `node`, if it is an ancestor of the outputs.
+    func number(of node: GraphNode<Scalar>) -> Int? { numbers[ObjectIdentifier(node)] }
+
+    /// Where the numbers of node `id`'s inputs are in ``inputNumbers``.
+    func inputs(of id: Int) -> Range<Int> { inputStart[id]..<inputStart[id + 1] }
+
+    /// The gradient slots of node `id`'s outputs.
+    func slots(of id: Int) -> Range<Int> { slotStart[id]..<slotStart[id + 1] }
+
+    /// Step 2 of back-propagation: whether each node lies on a path from a target to an output (it
+    /// is a target or depends on one), or, with `includingLeaves`, is a leaf or depends on one.
+    func onPaths(from targets: [GraphEdge<Scalar>], includingLeaves: Bool) -> [Bool] {
         var needed = [Bool](repeating: false, count: nodes.count)
         for target in targets {
-            if let id = number[ObjectIdentifier(target.node)] { needed[id] = true }
+            if let id = number(of: target.node) { needed[id] = true }
         }
         for id in order {
-            if needed[id] || (accumulateIntoLeaves && nodes[id].isLeaf) {
+            if needed[id] || (includingLeaves && nodes[id].isLeaf) {
                 needed[id] = true
                 continue
             }
-            for j in inputStart[id]..<inputStart[id + 1] where inputIndices[j] >= 0 && needed[inputIndices[j]] {
+            for j in inputs(of: id) where inputNumbers[j] >= 0 && needed[inputNumbers[j]] {
                 needed[id] = true
                 break
             }
         }
-
-        // 3 and 4 run inside the scope that sets recording; the gradient table is local to it, so
-        // its accesses are checked statically.
-        let recording = createGraph && GradientRecording.isEnabled
-        let release = !retainGraph && !createGraph
-        return GradientRecording.$isEnabled.withValue(recording) {
-            [nodes, number, order, needed, inputStart, inputIndices, slotStart, slotCount] () -> [Tensor<Scalar>?] in
-            // 3. Seed the gradient table: one slot per node output.
-            var table = [Tensor<Scalar>?](repeating: nil, count: slotCount)
-            func accumulate(_ gradient: Tensor<Scalar>, into slot: Int) {
-                // Taken out of the table, the running sum is uniquely owned and can grow in place.
-                guard var sum = table[slot].take() else {
-                    table[slot] = gradient
-                    return
-                }
-                if createGraph { sum = sum + gradient } else { sum.accumulate(gradient) }
-                table[slot] = sum
-            }
-            for (output, seed) in zip(outputs, seeds) {
-                guard let edge = output.edge, let id = number[ObjectIdentifier(edge.node)], needed[id] else { continue }
-                precondition(seed.shape == output.shape, "backpropagation: seed shape \(seed.shape) differs from output shape \(output.shape)")
-                accumulate(seed, into: slotStart[id] + edge.outputIndex)
-            }
-            // Slots read by a target keep their gradient; the others are released once used.
-            let targetSlots = targets.map { target in number[ObjectIdentifier(target.node)].map { slotStart[$0] + target.outputIndex } }
-            var isTargetSlot = [Bool](repeating: false, count: table.count)
-            for case let slot? in targetSlots { isTargetSlot[slot] = true }
-
-            // 4. Visit the needed nodes in reverse topological order.
-            for id in order.reversed() where needed[id] {
-                let node = nodes[id]
-                statistics?.pointee.nodesOnPath += 1
-                let slots = slotStart[id]..<slotStart[id + 1]
-                if node.isLeaf {
-                    if accumulateIntoLeaves, let gradient = table[slots.lowerBound] {
-                        node.accumulatedGradient = node.accumulatedGradient.map { $0 + gradient } ?? gradient
-                    }
-                    continue
-                }
-                guard slots.contains(where: { table[$0] != nil }) else { continue }
-                let inputs = inputStart[id]..<inputStart[id + 1]
-                let needs = inputs.map { inputIndices[$0] >= 0 && needed[inputIndices[$0]] }
-                guard needs.contains(true) else { continue }
-                guard let derivative = node.derivative else {
-                    preconditionFailure(
-                        "backpropagation: the graph through '\(node.operation)' was already released; "
-                            + "differentiate with retainingGraph: true to run back-propagation twice")
-                }
-                let inputGradients: [Tensor<Scalar>?]
-                switch derivative {
-                case .single(let rule, let saved):
-                    let gradient = table[slots.lowerBound]!
-                    if !isTargetSlot[slots.lowerBound] { table[slots.lowerBound] = nil }
-                    let output = Tensor<Scalar>(
-                        storage: saved ?? TensorStorage(uninitializedCount: 0), shape: saved == nil ? [0] : node.outputShape,
-                        edge: GraphEdge(node: node, outputIndex: 0))
-                    inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradient, output, needs) }
-                case .multiple(let rule, let shapes, let saved):
-                    let gradients = slots.map { table[$0] }
-                    for slot in slots where !isTargetSlot[slot] { table[slot] = nil }
-                    let outputs = saved.indices.map { output in
-                        Tensor<Scalar>(storage: saved[output], shape: shapes[output], edge: GraphEdge(node: node, outputIndex: output))
-                    }
-                    inputGradients = AnomalyDetection.inDerivative(of: node.operation) { rule(gradients, outputs, needs) }
-                }
-                statistics?.pointee.ruleEvaluations += 1
-                precondition(inputGradients.count == node.inputs.count,
-                    "backpropagation: the rule of '\(node.operation)' returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
-                for (offset, input) in node.inputs.enumerated() {
-                    guard needs[offset], var gradient = inputGradients[offset] else { continue }
-                    if gradient.shape != input.shape {
-                        let unreduced = gradient
-                        gradient = AnomalyDetection.inDerivative(of: node.operation) { unreduced.summed(toShape: input.shape) }
-                    }
-                    AnomalyDetection.check(
-                        node.operation, pass: .backward, result: gradient, inputShapes: node.inputs.map { $0.shape })
-                    statistics?.pointee.edgesTraversed += 1
-                    accumulate(gradient, into: slotStart[inputIndices[inputs.lowerBound + offset]] + input.outputIndex)
-                }
-                if release { node.derivative = nil }
-            }
-            return targetSlots.map { $0.flatMap { table[$0] } }
-        }
+        return needed
     }
 }
 
@@ -189,11 +242,8 @@ extension Tensor {
             self = self + other
             return
         }
-        let count = scalarCount
-        KernelTrace.active?.append(reading: storage, other.storage, writing: storage) { a, b, y in
-            binaryRow(.add, a, 1, b, 1, y, count)
-        }
-        binaryRow(.add, storage.base, 1, other.storage.base, 1, storage.base, count)
+        let layout = BinaryLayout(lhs: self, rhs: other, outputShape: shape, count: scalarCount)
+        Kernel<Scalar>.binary(.add, layout).launch(reading: [self, other], writing: storage)
     }
 
     /// Back-propagates from this tensor (PyTorch's `backward()`): adds the gradient of

@@ -123,10 +123,3 @@ extension Tensor {
         self.shape == shape ? self : broadcasted(to: shape)
     }
 }
-
-/// The sum of optional tangent terms (nil is zero), broadcast to `shape`.
-func tangentSum<S>(_ terms: Tensor<S>?..., shape: [Int]) -> Tensor<S>? {
-    var total: Tensor<S>?
-    for case let term? in terms { total = total.map { $0 + term } ?? term }
-    return total?.broadcastedTangent(to: shape)
-}

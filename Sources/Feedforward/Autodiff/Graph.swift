@@ -20,20 +20,16 @@ struct GraphInput {
     let shape: [Int]
 }
 
-/// The derivative rule of a single-output operation: `(outputGradient, output, needsGradient) ->
-/// inputGradients`.
-typealias SingleOutputRule<Scalar: TensorScalar> =
-    (_ gradient: Tensor<Scalar>, _ output: Tensor<Scalar>, _ needsGradient: [Bool]) -> [Tensor<Scalar>?]
-
 /// A node of the computational graph: an operation applied to inputs, or a leaf (a tensor whose
 /// gradient is wanted). Nodes are created by operations when an input takes part in differentiation.
 public final class GraphNode<Scalar: TensorScalar>: @unchecked Sendable {
     /// How a recorded operation is differentiated, with the outputs its rule reads.
     enum Derivative {
-        /// A built-in operation with one output, whose storage is kept only if the rule reads it.
-        case single(SingleOutputRule<Scalar>, savedOutput: TensorStorage<Scalar>?)
+        /// A primitive (see ``Primitive``): its derivative with respect to each input, with the
+        /// inputs and the output's storage where it saves them.
+        case primitive(PrimitiveRule<Scalar>, savedInputs: [Tensor<Scalar>], savedOutput: TensorStorage<Scalar>?)
         /// A custom operation: the general rule and all its outputs.
-        case multiple(DerivativeRule<Scalar>, outputShapes: [[Int]], outputs: [TensorStorage<Scalar>])
+        case custom(DerivativeRule<Scalar>, outputShapes: [[Int]], outputs: [TensorStorage<Scalar>])
     }
 
     /// The operation's name, used in anomaly reports.
@@ -124,55 +120,6 @@ extension Tensor {
 
     /// The name of the operation that produced this tensor, or nil for constants.
     public var producingOperation: String? { edge?.node.operation }
-
-    /// Records a single-output operation if any input takes part in differentiation.
-    ///
-    /// - Parameters:
-    ///   - savesOutput: whether `rule` reads the output (passed as its second argument).
-    ///   - tangent: the forward-mode rule `(inputTangents, output) -> outputTangent`, nil entries and a
-    ///     nil result meaning zero; evaluated at once, and only while a ``jvp(at:along:of:)`` runs.
-    ///   - rule: `(outputGradient, output, needsGradient) -> inputGradients`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    static func record(
-        _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
-        tangent: (_ inputTangents: [Tensor?], _ output: Tensor) -> Tensor?,
-        rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
-    ) -> Tensor {
-        var anyEdge = false
-        for input in inputs where input.edge != nil {
-            anyEdge = true
-            break
-        }
-        guard anyEdge, GradientRecording.isEnabled else {
-            AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
-            return output
-        }
-        let node = GraphNode<Scalar>(
-            operation: operation, inputs: inputs.graphInputs(), outputShape: output.shape, outputCount: 1,
-            derivative: .single(rule, savedOutput: savesOutput ? output.storage : nil), isLeaf: false)
-        var result = output
-        result.edge = GraphEdge(node: node, outputIndex: 0)
-        AnomalyDetection.checkForward(operation, output: output, inputs: inputs)
-        if ForwardMode.runningCount.load(ordering: .relaxed) > 0 {
-            let recorded = result
-            ForwardMode.propagate(to: node, inputs: inputs) { [tangent($0, recorded)] }
-        }
-        return result
-    }
-
-    /// Records a single-output operation without a tangent rule: forward mode derives its tangent
-    /// from `rule` (see ``ForwardMode/tangentsFromDerivative(_:outputs:inputTangents:)``).
-    static func record(
-        _ operation: String, output: Tensor, inputs: [Tensor], savesOutput: Bool = false,
-        rule: @escaping (_ gradient: Tensor, _ output: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
-    ) -> Tensor {
-        record(operation, output: output, inputs: inputs, savesOutput: savesOutput, tangent: { tangents, output in
-            ForwardMode.tangentsFromDerivative(
-                { gradients, outputs, needs in rule(gradients[0]!, outputs[0], needs) }, outputs: [output],
-                inputTangents: tangents)[0]
-        }, rule: rule)
-    }
 }
 
 /// Defines an operation with its own forward computation and derivative rule, like
@@ -195,7 +142,7 @@ public func customOperation<Scalar>(
     guard inputs.contains(where: { $0.edge != nil }), GradientRecording.isEnabled else { return outputs }
     let node = GraphNode<Scalar>(
         operation: name, inputs: inputs.graphInputs(), outputShape: outputs.first?.shape ?? [], outputCount: outputs.count,
-        derivative: .multiple(derivative, outputShapes: outputs.map { $0.shape }, outputs: outputs.map { $0.storage }),
+        derivative: .custom(derivative, outputShapes: outputs.map { $0.shape }, outputs: outputs.map { $0.storage }),
         isLeaf: false)
     let recorded = outputs.enumerated().map { index, output in
         Tensor(storage: output.storage, shape: output.shape, edge: GraphEdge(node: node, outputIndex: index))

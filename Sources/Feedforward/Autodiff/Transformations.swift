@@ -11,7 +11,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     func trackedForDifferentiation() -> Tensor {
         guard edge != nil, GradientRecording.isEnabled else { return requiringGradient() }
-        return Tensor.record("input", output: detached(), inputs: [self], tangent: { t, _ in t[0] }) { g, _, _ in [g] }
+        return Primitive<Scalar>("input", .view(shape: shape), derivative: { g, _, _ in g }, tangent: .sameAsDerivative).bind(self)
     }
 }
 
@@ -225,15 +225,15 @@ public func hessian<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> Tenso
 /// Gradients flow to `inputs` only: every tensor the segment needs gradients for (weights included)
 /// must be passed in `inputs`; tensors it captures are constants. See ``Checkpointed`` for layers.
 public func checkpointed<S>(_ inputs: [Tensor<S>], _ segment: @escaping ([Tensor<S>]) -> Tensor<S>) -> Tensor<S> {
-    let output = withoutGradients { segment(inputs.map { $0.detached() }) }
-    return Tensor.record("checkpoint", output: output, inputs: inputs) { g, _, needs in
+    let outputs = customOperation("checkpoint", inputs: inputs, forward: { [segment($0)] }) { g, _, needs in
         // Re-run the segment with recording; link to the outer graph when derivatives are recorded.
         let recording = GradientRecording.isEnabled
         let tracked = inputs.map { recording && $0.edge != nil ? $0.trackedForDifferentiation() : $0.detached().requiringGradient() }
         let value = withGradients { segment(tracked) }
-        let gradients = vectorJacobianProduct(output: value, seed: g, inputs: tracked, createGraph: recording)
+        let gradients = vectorJacobianProduct(output: value, seed: g[0]!, inputs: tracked, createGraph: recording)
         return zip(gradients, needs).map { $1 ? $0 : nil }
     }
+    return outputs[0]
 }
 
 /// ``checkpointed(_:_:)-([Tensor<S>],_)`` for a segment of one input.

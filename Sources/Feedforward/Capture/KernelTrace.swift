@@ -11,8 +11,9 @@ import Synchronization
 /// writes into a constant in place makes it owned: an entry first restores the contents it had at
 /// that point, so every replay starts from the same values.
 ///
-/// Kernel dispatch sites check ``active`` (one relaxed atomic load while no trace is running) and
-/// build their entry only when it returns a trace.
+/// ``Kernel/launch(reading:writing:)``, through which every kernel on tensor storage runs, checks
+/// ``active`` (one relaxed atomic load while no trace is running) and builds an entry only when it
+/// returns a trace.
 final class KernelTrace: @unchecked Sendable {
     /// The slot table handed to each entry: one base pointer per slot.
     typealias Table = UnsafeMutablePointer<UnsafeMutableRawPointer>
@@ -94,52 +95,20 @@ final class KernelTrace: @unchecked Sendable {
 
     // MARK: Entries
 
-    /// Records a kernel of one input buffer and one output buffer.
-    func append<S>(
-        reading x: TensorStorage<S>, writing y: TensorStorage<S>,
-        _ kernel: @escaping (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> Void
-    ) {
-        let xs = slot(reading: x)
-        let ys = slot(writing: y)
+    /// Records a kernel that reads the buffers of `operands` and writes `output` (which may be one
+    /// of them); called by ``Kernel/launch(reading:writing:)`` before the kernel runs.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    func append<S>(reading operands: [Tensor<S>], writing output: TensorStorage<S>, _ kernel: Kernel<S>) {
+        let slots = operands.map { slot(reading: $0.storage) }
+        let outputSlot = slot(writing: output)
         entries.append { table in
-            kernel(table[xs].assumingMemoryBound(to: S.self), table[ys].assumingMemoryBound(to: S.self))
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<S>.self, capacity: slots.count) { buffers in
+                for index in 0..<slots.count { buffers[index] = table[slots[index]].assumingMemoryBound(to: S.self) }
+                kernel.run(
+                    KernelArguments(operands: UnsafeBufferPointer(buffers), output: table[outputSlot].assumingMemoryBound(to: S.self)))
+            }
         }
-    }
-
-    /// Records a kernel of two input buffers and one output buffer.
-    func append<S>(
-        reading a: TensorStorage<S>, _ b: TensorStorage<S>, writing y: TensorStorage<S>,
-        _ kernel: @escaping (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>) -> Void
-    ) {
-        let (sa, sb) = (slot(reading: a), slot(reading: b))
-        let ys = slot(writing: y)
-        entries.append { table in
-            kernel(
-                table[sa].assumingMemoryBound(to: S.self), table[sb].assumingMemoryBound(to: S.self),
-                table[ys].assumingMemoryBound(to: S.self))
-        }
-    }
-
-    /// Records a kernel of three input buffers and one output buffer.
-    func append<S>(
-        reading a: TensorStorage<S>, _ b: TensorStorage<S>, _ c: TensorStorage<S>, writing y: TensorStorage<S>,
-        _ kernel: @escaping (
-            UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>
-        ) -> Void
-    ) {
-        let (sa, sb, sc) = (slot(reading: a), slot(reading: b), slot(reading: c))
-        let ys = slot(writing: y)
-        entries.append { table in
-            kernel(
-                table[sa].assumingMemoryBound(to: S.self), table[sb].assumingMemoryBound(to: S.self),
-                table[sc].assumingMemoryBound(to: S.self), table[ys].assumingMemoryBound(to: S.self))
-        }
-    }
-
-    /// Records a kernel that only writes its output buffer (a fill).
-    func append<S>(writing y: TensorStorage<S>, _ kernel: @escaping (UnsafeMutablePointer<S>) -> Void) {
-        let ys = slot(writing: y)
-        entries.append { table in kernel(table[ys].assumingMemoryBound(to: S.self)) }
     }
 }
 

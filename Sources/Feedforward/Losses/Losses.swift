@@ -110,36 +110,6 @@ public func crossEntropy<S>(
     return reduction == .mean ? perExample.sum() / labelWeights.sum() : perExample.reduced(by: reduction)
 }
 
-/// `logΣⱼexp(zᵢⱼ) - zᵢ,labelᵢ` for each row of logits `[batch, classes]`, as one operation: one kernel
-/// forward; derivative `(softmax(z) - onehot) · g` and tangent `Σⱼ(softmax(z) - onehot)ᵢⱼ·dzᵢⱼ`, both
-/// in differentiable operations, so higher derivatives work. Only the label's log-probability is read,
-/// so a logit of -∞ in another class gives a finite loss.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func softmaxCrossEntropyPerExample<S>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
-    let (batch, classCount) = (logits.shape[0], logits.shape[1])
-    for label in labels {
-        precondition(label >= 0 && label < classCount, "crossEntropy: label \(label) is out of range 0..<\(classCount)")
-    }
-    let result = Tensor<S>(uninitializedShape: [batch])
-    func kernel(_ z: UnsafeMutablePointer<S>, _ loss: UnsafeMutablePointer<S>) {
-        guard classCount > 0 else { return }
-        for row in 0..<batch {
-            let logitsOfRow = z + row * classCount
-            let shift = Tensor<S>.stableShift(logitsOfRow, length: classCount, stride: 1)
-            let logSumExp = Tensor<S>.shiftedLogSumExp(logitsOfRow, length: classCount, stride: 1, shift: shift)
-            loss[row] = logSumExp - logitsOfRow[labels[row]]
-        }
-    }
-    KernelTrace.active?.append(reading: logits.storage, writing: result.storage, kernel)
-    kernel(logits.storage.base, result.storage.base)
-    let targets: Tensor<S> = oneHot(labels, classCount: classCount)
-    return Tensor.record(
-        "softmaxCrossEntropy", output: result, inputs: [logits],
-        tangent: { t, _ in t[0].map { ((softmax(logits, alongAxis: 1) - targets) * $0).sum(alongAxes: [1]) } }
-    ) { g, _, _ in [(softmax(logits, alongAxis: 1) - targets) * g.reshaped(to: [batch, 1])] }
-}
-
 /// Cross-entropy against target distributions `[batch, classes]` (soft labels).
 @_specialize(where S == Float)
 @_specialize(where S == Double)

@@ -27,17 +27,18 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     var buffers: [String: Tensor<Scalar>] = [:]
     var steps = 0
 
-    /// Runs `rule` on every parameter that has a gradient, with `bufferCount` state buffers each.
+    /// Runs `rule` on every parameter that has a gradient, with the state buffers it keeps: a first
+    /// moment (`NAME.first`, a velocity or a mean) and a second moment (`NAME.second`) when asked.
     mutating func apply<Model: Layer>(
-        _ rule: OptimizerRule, bufferCount: Int, to model: inout Model, gradients: ParameterGradients<Scalar>
+        _ rule: OptimizerRule, firstMoment: Bool, secondMoment: Bool, to model: inout Model, gradients: ParameterGradients<Scalar>
     ) where Model.Scalar == Scalar {
         model.visitParameters { name, parameter in
             guard let gradient = gradients[name] else { return }
             precondition(gradient.shape == parameter.shape, "optimizer: gradient of '\(name)' has shape \(gradient.shape), parameter \(parameter.shape)")
             parameter.edge = nil
             parameter.makeUnique()
-            let first = bufferCount >= 1 ? buffer("\(name).first", like: parameter) : nil
-            let second = bufferCount >= 2 ? buffer("\(name).second", like: parameter) : nil
+            let first = firstMoment ? buffer("\(name).first", like: parameter) : nil
+            let second = secondMoment ? buffer("\(name).second", like: parameter) : nil
             Scalar._optimizerStep(
                 rule, parameter: parameter.storage.base, gradient: gradient.storage.base,
                 firstMoment: first, secondMoment: second, count: parameter.scalarCount)
@@ -96,7 +97,7 @@ public struct SGD<Scalar: TensorScalar>: BufferedOptimizer {
         storage.steps += 1
         storage.apply(
             .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay),
-            bufferCount: momentum > 0 ? 1 : 0, to: &model, gradients: gradients)
+            firstMoment: momentum > 0, secondMoment: false, to: &model, gradients: gradients)
     }
 }
 
@@ -123,10 +124,17 @@ public struct RMSProp<Scalar: TensorScalar>: BufferedOptimizer {
     public mutating func update<Model: Layer>(_ model: inout Model, along gradients: ParameterGradients<Scalar>)
     where Model.Scalar == Scalar {
         storage.steps += 1
-        // RMSProp keeps one buffer, passed as the second moment.
+        // RMSProp keeps one buffer, the running mean of squared gradients: a second moment.
         storage.apply(
             .rmsProp(learningRate: learningRate, decay: decay, epsilon: epsilon, weightDecay: weightDecay),
-            bufferCount: 2, to: &model, gradients: gradients)
+            firstMoment: false, secondMoment: true, to: &model, gradients: gradients)
+    }
+
+    /// Restores state saved from `state` and `stepCount`. State saved before RMSProp kept a
+    /// single buffer also holds an unused, all-zero `NAME.first` per parameter; it is ignored.
+    public mutating func restore(state: [String: Tensor<Scalar>], stepCount: Int) {
+        storage.buffers = state.filter { !$0.key.hasSuffix(".first") }
+        storage.steps = stepCount
     }
 }
 
@@ -172,6 +180,6 @@ public struct Adam<Scalar: TensorScalar>: BufferedOptimizer {
             .adam(
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: storage.steps,
                 weightDecay: weightDecay, decoupled: decoupledWeightDecay),
-            bufferCount: 2, to: &model, gradients: gradients)
+            firstMoment: true, secondMoment: true, to: &model, gradients: gradients)
     }
 }

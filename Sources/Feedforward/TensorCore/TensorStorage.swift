@@ -44,11 +44,9 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// A new storage holding the same elements.
     func copy() -> TensorStorage {
         let result = TensorStorage(uninitializedCount: count)
-        if let trace = KernelTrace.active {
-            let count = count
-            trace.append(reading: self, writing: result) { x, y in y.update(from: x, count: count) }
-        }
-        result.base.update(from: base, count: count)
+        let count = count
+        Kernel<Scalar>.custom { buffers in buffers.output.update(from: buffers[0], count: count) }
+            .launch(reading: [Tensor(storage: self, shape: [count])], writing: result)
         return result
     }
 

@@ -253,9 +253,14 @@ extension TrainingSession {
         }
         // After its first step the optimizer holds its buffers for every parameter, and before it none:
         // a missing buffer would silently restart from zeros and break the exact resume.
-        let buffers = header.options.optimizer.stateBuffersPerParameter(momentum: header.options.momentum)
+        let bufferNames = header.options.optimizer.stateBufferNames(momentum: header.options.momentum)
+        let buffers = bufferNames.count
+        if header.options.optimizer == .rmsprop {
+            // Checkpoints written before RMSProp kept one buffer also hold an unused, all-zero `NAME.first`.
+            optimizerState = optimizerState.filter { !$0.key.hasSuffix(".first") }
+        }
         let expectedState = header.optimizerSteps == 0 ? [] : session.model.parameters.flatMap { parameter in
-            ["first", "second"].prefix(buffers).map { "\(parameter.name).\($0)" }
+            bufferNames.map { "\(parameter.name).\($0)" }
         }
         if let missing = expectedState.first(where: { optimizerState[$0] == nil }) {
             throw fail("optimizer state '\(missing)' is missing (tensor '\(optimizerPrefix)\(missing)'): \(header.options.optimizer.rawValue) after \(header.optimizerSteps) steps keeps \(buffers) buffer(s) per parameter")

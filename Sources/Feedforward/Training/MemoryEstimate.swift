@@ -90,13 +90,20 @@ public struct MemoryEstimate: Sendable, Equatable, CustomStringConvertible {
 
 extension OptimizerChoice {
     /// The state buffers the optimizer keeps per parameter tensor once it has taken a step (the
-    /// velocity of momentum; the two moment estimates of RMSProp and Adam), named
-    /// `NAME.first` and `NAME.second` in its state); `momentum` is that of ``sgd``.
+    /// velocity of momentum; RMSProp's running mean of squared gradients; Adam's two moment
+    /// estimates); `momentum` is that of ``sgd``.
     public func stateBuffersPerParameter(momentum: Double = 0) -> Int {
+        stateBufferNames(momentum: momentum).count
+    }
+
+    /// The suffixes of the state buffers the optimizer keeps per parameter once it has taken a step,
+    /// `NAME.first` (a velocity or first moment) and `NAME.second` (a second moment).
+    public func stateBufferNames(momentum: Double = 0) -> [String] {
         switch self {
-        case .sgd: return momentum > 0 ? 1 : 0
-        case .momentum, .nesterov: return 1
-        case .rmsprop, .adam, .adamw: return 2
+        case .sgd: return momentum > 0 ? ["first"] : []
+        case .momentum, .nesterov: return ["first"]
+        case .rmsprop: return ["second"]
+        case .adam, .adamw: return ["first", "second"]
         }
     }
 }

@@ -19,19 +19,15 @@ func layerPoint<L: Layer>(_ layer: L, input: Tensor<Double>) -> [Tensor<Double>]
     [input] + layer.parameters.map(\.value)
 }
 
-/// Gradient-checks `layer` with respect to its input and every parameter.
+/// Checks `layer` as a function of its input and every parameter with the operation-check harness
+/// (`expectOperationChecks`): first derivatives, forward mode and capture replay, and with
+/// `secondOrder` the second derivatives and reverse over forward.
 func expectLayerGradients<L: Layer>(
     _ layer: L, input: Tensor<Double>, secondOrder: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
 ) where L.Scalar == Double {
-    let point = layerPoint(layer, input: input)
-    let first = gradientCheck(at: point, of: layerFunction(layer))
-    #expect(first.passed, "first order: \(first)", sourceLocation: sourceLocation)
-    let forward = forwardModeCheck(at: point, of: layerFunction(layer))
-    #expect(forward.passed, "forward mode: \(forward)", sourceLocation: sourceLocation)
-    if secondOrder {
-        let second = secondOrderGradientCheck(at: point, of: layerFunction(layer))
-        #expect(second.passed, "second order: \(second)", sourceLocation: sourceLocation)
-    }
+    expectOperationChecks(
+        "\(L.self)", at: layerPoint(layer, input: input), smooth: secondOrder, composed: false, sourceLocation: sourceLocation,
+        layerFunction(layer))
 }
 
 /// A small 3-4-4-3 classifier in Double with a residual block: Dense(tanh), Residual(Dense(`residual`)), Dense.

@@ -151,6 +151,23 @@ enum Reference {
         #expect(approximatelyEqual(optimizer.state["weight.second"]!, [0.1 * 0.04, 0.1 * 0.16]))
     }
 
+    @Test func rmsPropKeepsOneBufferAndReadsStateThatHeldAnUnusedOne() {
+        var optimizer = RMSProp<Double>(learningRate: 0.01)
+        var layer = model()
+        optimizer.update(&layer, along: gradients(0))
+        #expect(optimizer.state.keys.sorted() == ["bias.second", "weight.second"])
+        // State saved before RMSProp kept one buffer: the same, and an all-zero `.first` per parameter.
+        var saved = optimizer.state
+        for (key, value) in optimizer.state { saved[key.replacingOccurrences(of: ".second", with: ".first")] = .zeros(like: value) }
+        var restored = RMSProp<Double>(learningRate: 0.01)
+        restored.restore(state: saved, stepCount: optimizer.stepCount)
+        #expect(restored.state.keys.sorted() == ["bias.second", "weight.second"])
+        var continued = layer
+        optimizer.update(&layer, along: gradients(1))
+        restored.update(&continued, along: gradients(1))
+        #expect(continued.weight == layer.weight && continued.bias! == layer.bias!)
+    }
+
     @Test(arguments: [(1e-8, 0.0, false), (0.01, 0.0, false), (1e-8, 0.1, false), (0.01, 0.1, true), (1e-8, 0.01, true)])
     func adamMatchesPyTorch(epsilon: Double, weightDecay: Double, decoupled: Bool) {
         expectMatches(Adam<Double>(learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: decoupled)) {

@@ -37,7 +37,7 @@ import Testing
         #expect(result.classification!.count == 90)
     }
 
-    @Test(arguments: [OptimizerChoice.momentum, .adam])
+    @Test(arguments: [OptimizerChoice.momentum, .rmsprop, .adam])
     func resumingGivesBitIdenticalModel(optimizer: OptimizerChoice) throws {
         let data = Self.blobs(count: 64, seed: 3)
         var straight = Self.session(epochs: 4, optimizer: optimizer)
@@ -57,6 +57,29 @@ import Testing
             #expect(a.scalars == b.scalars, "parameter \(name) differs after resume")
         }
         #expect(resumed.generator == straight.generator)
+    }
+
+    @Test func rmsPropCheckpointWithTheOldUnusedBufferResumes() throws {
+        let data = Self.blobs(count: 64, seed: 3)
+        var straight = Self.session(epochs: 4, optimizer: .rmsprop)
+        while !straight.isFinished { try straight.trainEpoch(on: data) }
+        var first = Self.session(epochs: 2, optimizer: .rmsprop)
+        while !first.isFinished { try first.trainEpoch(on: data) }
+        let url = Self.temporaryFile("rmsprop-old.ckpt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.save(to: url)
+        // Before RMSProp kept one buffer, checkpoints also held an all-zero `optimizer.NAME.first`.
+        var file = try SafeTensors.read(contentsOf: url)
+        for (name, entry) in file.tensors where name.hasPrefix("optimizer.") && name.hasSuffix(".second") {
+            file.tensors[name.replacingOccurrences(of: ".second", with: ".first")] = Tensor<Float>.zeros(shape: entry.shape).safeTensorsEntry
+        }
+        try SafeTensors.write(file, to: url)
+        var resumed = try TrainingSession.load(from: url)
+        resumed.options.epochs = 4
+        while !resumed.isFinished { try resumed.trainEpoch(on: data) }
+        for ((name, a), (_, b)) in zip(straight.model.parameters, resumed.model.parameters) {
+            #expect(a.scalars == b.scalars, "parameter \(name) differs after resume")
+        }
     }
 
     @Test func dropLastSkipsThePartialBatch() throws {

@@ -28,62 +28,45 @@ public func matmul<S>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, 
         "matmul: batch dimensions \(batchA) and \(batchB) differ")
     let batch = batchA.isEmpty ? batchB : batchA
     let batchCount = batch.reduce(1, *)
-    let result = Tensor<S>(uninitializedShape: batch + [m, n])
     let strideA = batchA.isEmpty ? 0 : a.shape[a.rank - 2] * a.shape[a.rank - 1]
     let strideB = batchB.isEmpty ? 0 : b.shape[b.rank - 2] * b.shape[b.rank - 1]
-    if let trace = KernelTrace.active {
-        let (lda, ldb) = (a.shape[a.rank - 1], b.shape[b.rank - 1])
-        trace.append(reading: a.storage, b.storage, writing: result.storage) { a, b, c in
+    let (lda, ldb) = (a.shape[a.rank - 1], b.shape[b.rank - 1])
+    return Primitive<S>(
+        "matmul",
+        .kernel(shape: batch + [m, n]) { buffers in
             for index in 0..<batchCount {
                 S._matrixMultiply(
                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka, alpha: 1,
-                    a + index * strideA, lda: lda, b + index * strideB, ldb: ldb, beta: 0, c + index * m * n, ldc: n)
+                    buffers[0] + index * strideA, lda: lda, buffers[1] + index * strideB, ldb: ldb,
+                    beta: 0, buffers.output + index * m * n, ldc: n)
             }
+        }, saving: .inputs,
+        derivative: { g, saved, input in
+            productGradient(g, saved.inputs[0], saved.inputs[1], transposeA: transposeA, transposeB: transposeB, input: input)
+        },
+        tangent: .rule { t, saved, input in
+            input == 0
+                ? matmul(t, saved.inputs[1], transposeA: transposeA, transposeB: transposeB)
+                : matmul(saved.inputs[0], t, transposeA: transposeA, transposeB: transposeB)
         }
-    }
-    for index in 0..<batchCount {
-        S._matrixMultiply(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka, alpha: 1,
-            a.storage.base + index * strideA, lda: a.shape[a.rank - 1],
-            b.storage.base + index * strideB, ldb: b.shape[b.rank - 1],
-            beta: 0, result.storage.base + index * m * n, ldc: n)
-    }
-    let tangent = { (t: [Tensor<S>?], y: Tensor<S>) -> Tensor<S>? in
-        if a.rank == 2 && b.rank == 2 {
-            let terms = [t[0].map { MatrixProduct(a: $0, b: b, transposeA: transposeA, transposeB: transposeB) },
-                         t[1].map { MatrixProduct(a: a, b: $0, transposeA: transposeA, transposeB: transposeB) }]
-            let present = terms.compactMap { $0 }
-            return present.isEmpty ? nil : sumOfProducts(present, plus: nil)
-        }
-        return tangentSum(
-            t[0].map { matmul($0, b, transposeA: transposeA, transposeB: transposeB) },
-            t[1].map { matmul(a, $0, transposeA: transposeA, transposeB: transposeB) }, shape: y.shape)
-    }
-    return Tensor.record("matmul", output: result, inputs: [a, b], tangent: tangent) { g, _, needs in
-        productGradients(g, a, b, transposeA: transposeA, transposeB: transposeB, needs: needs[0], needs[1])
-    }
+    ).bind([a, b])
 }
 
-/// The gradients of `op(a)·op(b)` with respect to `a` and `b` (nil where not needed), from the
-/// output's gradient `g`: each is again a product, with the transpositions that give its shape.
+/// The gradient of `op(a)·op(b)` with respect to `a` (`input` 0) or `b` (`input` 1), from the
+/// output's gradient `g`: again a product, with the transpositions that give its shape.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func productGradients<S>(
-    _ g: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool, transposeB: Bool, needs needsA: Bool, _ needsB: Bool
-) -> [Tensor<S>?] {
-    let gradientA: Tensor<S>? =
-        needsA
-        ? (transposeA
+func productGradient<S>(
+    _ g: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool, transposeB: Bool, input: Int
+) -> Tensor<S> {
+    if input == 0 {
+        return transposeA
             ? matmul(b, g, transposeA: transposeB, transposeB: true)
-            : matmul(g, b, transposeA: false, transposeB: !transposeB))
-        : nil
-    let gradientB: Tensor<S>? =
-        needsB
-        ? (transposeB
-            ? matmul(g, a, transposeA: true, transposeB: transposeA)
-            : matmul(a, g, transposeA: !transposeA, transposeB: false))
-        : nil
-    return [gradientA, gradientB]
+            : matmul(g, b, transposeA: false, transposeB: !transposeB)
+    }
+    return transposeB
+        ? matmul(g, a, transposeA: true, transposeB: transposeA)
+        : matmul(a, g, transposeA: !transposeA, transposeB: false)
 }
 
 /// One term `op(a) · op(b)` of a ``sumOfProducts(_:plus:)``, with rank-2 operands.
@@ -122,39 +105,30 @@ func sumOfProducts<S>(_ terms: [MatrixProduct<S>], plus bias: Tensor<S>?) -> Ten
                 + "does not give [\(m), \(n)]")
     }
     if let bias { precondition(bias.shape == [n], "sumOfProducts: bias \(bias.shape) for [\(m), \(n)] products") }
-    let result = Tensor<S>(uninitializedShape: [m, n])
-    if let bias {
-        KernelTrace.active?.append(reading: bias.storage, writing: result.storage) { b, y in
-            for row in 0..<m { (y + row * n).update(from: b, count: n) }
-        }
-        for row in 0..<m { (result.storage.base + row * n).update(from: bias.storage.base, count: n) }
-    }
-    for (index, term) in terms.enumerated() {
-        let accumulate = bias != nil || index > 0
-        KernelTrace.active?.append(reading: term.a.storage, term.b.storage, writing: result.storage) { a, b, c in
-            term.run(a, b, into: c, accumulate: accumulate)
-        }
-        term.run(term.a.storage.base, term.b.storage.base, into: result.storage.base, accumulate: accumulate)
-    }
     let inputs = terms.flatMap { [$0.a, $0.b] } + (bias.map { [$0] } ?? [])
-    let tangent = { (t: [Tensor<S>?], _: Tensor<S>) -> Tensor<S>? in
-        var tangentTerms: [MatrixProduct<S>] = []
-        for (index, term) in terms.enumerated() {
-            if let da = t[2 * index] { tangentTerms.append(MatrixProduct(a: da, b: term.b, transposeA: term.transposeA, transposeB: term.transposeB)) }
-            if let db = t[2 * index + 1] { tangentTerms.append(MatrixProduct(a: term.a, b: db, transposeA: term.transposeA, transposeB: term.transposeB)) }
+    let biasIndex = bias == nil ? nil : 2 * terms.count
+    return Primitive<S>(
+        "sumOfProducts",
+        .kernel(shape: [m, n]) { buffers in
+            if let biasIndex {
+                for row in 0..<m { (buffers.output + row * n).update(from: buffers[biasIndex], count: n) }
+            }
+            for (index, term) in terms.enumerated() {
+                term.run(buffers[2 * index], buffers[2 * index + 1], into: buffers.output, accumulate: biasIndex != nil || index > 0)
+            }
+        }, saving: .inputs,
+        derivative: { g, saved, input in
+            if input == biasIndex { return g.sum(alongAxes: [0]) }
+            let term = terms[input / 2]
+            return productGradient(
+                g, saved.inputs[input - input % 2], saved.inputs[input - input % 2 + 1], transposeA: term.transposeA,
+                transposeB: term.transposeB, input: input % 2)
+        },
+        tangent: .rule { t, saved, input in
+            if input == biasIndex { return t }
+            let term = terms[input / 2]
+            let (a, b) = input % 2 == 0 ? (t, saved.inputs[input + 1]) : (saved.inputs[input - 1], t)
+            return sumOfProducts([MatrixProduct(a: a, b: b, transposeA: term.transposeA, transposeB: term.transposeB)], plus: nil)
         }
-        let biasTangent = bias == nil ? nil : t[2 * terms.count]
-        if tangentTerms.isEmpty { return biasTangent?.broadcasted(to: [m, n]) }
-        return sumOfProducts(tangentTerms, plus: biasTangent)
-    }
-    return Tensor.record("sumOfProducts", output: result, inputs: inputs, tangent: tangent) { g, _, needs in
-        var gradients: [Tensor<S>?] = []
-        for (index, term) in terms.enumerated() {
-            gradients += productGradients(
-                g, term.a, term.b, transposeA: term.transposeA, transposeB: term.transposeB,
-                needs: needs[2 * index], needs[2 * index + 1])
-        }
-        if bias != nil { gradients.append(needs[2 * terms.count] ? g.sum(alongAxes: [0]) : nil) }
-        return gradients
-    }
+    ).bind(inputs)
 }

@@ -1,18 +1,15 @@
 import Foundation
 
-// Reshaping, permuting, broadcasting, joining and slicing, each with its derivative rule.
+// Reshaping, permuting, broadcasting, joining and slicing. Each function declares its primitive:
+// name, kernel, derivative, tangent rule (see Primitive.swift). All are linear, so each tangent rule
+// is the operation itself applied to the tangent.
 
 extension Tensor {
-    /// Copies the elements reached from `offset` in `source` by walking `dimensions` with `strides`
-    /// into a new contiguous tensor of shape `dimensions` (a strided gather, exact for every value).
-    static func stridedCopy(_ source: TensorStorage<Scalar>, offset: Int = 0, dimensions: [Int], strides: [Int]) -> Tensor {
-        let result = Tensor(uninitializedShape: dimensions)
+    /// The computation that copies the elements reached from `offset` by walking `dimensions` with
+    /// `strides` into a new contiguous buffer of shape `dimensions` (a strided gather, exact for every value).
+    static func stridedCopy(offset: Int = 0, dimensions: [Int], strides: [Int]) -> Primitive<Scalar>.Computation {
         let plan = StridedCopyPlan(dimensions: dimensions, strides: strides)
-        if let trace = KernelTrace.active {
-            trace.append(reading: source, writing: result.storage) { x, y in plan.run(from: x + offset, to: y) }
-        }
-        plan.run(from: source.base + offset, to: result.storage.base)
-        return result
+        return .kernel(shape: dimensions) { buffers in plan.run(from: buffers[0] + offset, to: buffers.output) }
     }
 
     /// Row-major strides of `shape`.
@@ -39,12 +36,10 @@ extension Tensor {
         precondition(Shape.count(newShape) == scalarCount, "reshaped(to:): cannot reshape \(shape) to \(newShape)")
         if newShape == shape { return self }
         let original = shape
-        return Tensor.record(
-            "reshape", output: Tensor(storage: storage, shape: newShape), inputs: [self],
-            tangent: { t, _ in t[0].map { $0.reshaped(to: newShape) } }
-        ) { g, _, _ in
-            [g.reshaped(to: original)]
-        }
+        return Primitive<Scalar>(
+            "reshape", .view(shape: newShape), derivative: { g, _, _ in g.reshaped(to: original) },
+            tangent: .rule { t, _, _ in t.reshaped(to: newShape) }
+        ).bind(self)
     }
 
     /// The elements as a rank-1 tensor.
@@ -72,13 +67,12 @@ extension Tensor {
         precondition(permutation.sorted() == Array(0..<rank), "permuted: \(permutation) is not a permutation of 0..<\(rank)")
         if permutation == Array(0..<rank) { return self }
         let strides = Tensor.contiguousStrides(shape)
-        let output = Tensor.stridedCopy(
-            storage, dimensions: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] })
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in permutation.enumerated() { inverse[p] = i }
-        return Tensor.record(
-            "permute", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0.permuted(permutation) } }
-        ) { g, _, _ in [g.permuted(inverse)] }
+        return Primitive<Scalar>(
+            "permute", Tensor.stridedCopy(dimensions: permutation.map { shape[$0] }, strides: permutation.map { strides[$0] }),
+            derivative: { g, _, _ in g.permuted(inverse) }, tangent: .rule { t, _, _ in t.permuted(permutation) }
+        ).bind(self)
     }
 
     /// The last two dimensions swapped (a matrix transpose for rank 2).
@@ -102,11 +96,11 @@ extension Tensor {
         let broadcastStrides = newShape.indices.map { axis in
             axis < offset || shape[axis - offset] == 1 ? 0 : strides[axis - offset]
         }
-        let output = Tensor.stridedCopy(storage, dimensions: newShape, strides: broadcastStrides)
         let original = shape
-        return Tensor.record(
-            "broadcast", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0.broadcasted(to: newShape) } }
-        ) { g, _, _ in [g.summed(toShape: original)] }
+        return Primitive<Scalar>(
+            "broadcast", Tensor.stridedCopy(dimensions: newShape, strides: broadcastStrides),
+            derivative: { g, _, _ in g.summed(toShape: original) }, tangent: .rule { t, _, _ in t.broadcasted(to: newShape) }
+        ).bind(self)
     }
 
     /// Sums the broadcast dimensions away so the result has `targetShape` (the inverse of
@@ -141,29 +135,29 @@ public func concatenate<S>(_ tensors: [Tensor<S>], alongAxis axis: Int = 0) -> T
     shape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
     let outer = first.shape[..<axis].reduce(1, *)
     let inner = first.shape[(axis + 1)...].reduce(1, *)
-    let result = Tensor<S>(uninitializedShape: shape)
     let rowLength = shape[axis] * inner
-    var start = 0
-    for t in tensors {
-        let block = t.shape[axis] * inner
-        let startOffset = start
-        KernelTrace.active?.append(reading: t.storage, writing: result.storage) { x, y in
-            copyBlocks(from: x, to: y + startOffset, outer: outer, block: block, rowLength: rowLength)
-        }
-        copyBlocks(from: t.storage.base, to: result.storage.base + start, outer: outer, block: block, rowLength: rowLength)
-        start += block
-    }
     let sizes = tensors.map { $0.shape[axis] }
-    let tangent = { (t: [Tensor<S>?], _: Tensor<S>) -> Tensor<S>? in
-        concatenate(zip(t, tensors).map { $0 ?? Tensor.zeros(like: $1) }, alongAxis: axis)
-    }
-    return Tensor.record("concatenate", output: result, inputs: tensors, tangent: tangent) { g, _, needs in
-        var offset = 0
-        return sizes.enumerated().map { index, size in
-            defer { offset += size }
-            return needs[index] ? g.slice(alongAxis: axis, offset..<(offset + size)) : nil
+    // Where each input starts along `axis`.
+    var offsets = [0]
+    for size in sizes.dropLast() { offsets.append(offsets[offsets.count - 1] + size) }
+    let starts = offsets
+    let outputShape = shape
+    return Primitive<S>(
+        "concatenate",
+        .kernel(shape: shape) { buffers in
+            for index in sizes.indices {
+                copyBlocks(
+                    from: buffers[index], to: buffers.output + starts[index] * inner, outer: outer, block: sizes[index] * inner,
+                    rowLength: rowLength)
+            }
+        },
+        derivative: { g, _, input in g.slice(alongAxis: axis, starts[input]..<(starts[input] + sizes[input])) },
+        tangent: .rule { t, _, input in
+            var origin = [Int](repeating: 0, count: outputShape.count)
+            origin[axis] = starts[input]
+            return t.padded(into: outputShape, at: origin)
         }
-    }
+    ).bind(tensors)
 }
 
 /// Copies `outer` blocks of `block` elements from `source` (contiguous) to rows of `rowLength` in `target`.
@@ -202,11 +196,11 @@ extension Tensor {
         let offset = zip(full, strides).map { $0.lowerBound * $1 }.reduce(0, +)
         let dimensions = full.map(\.count)
         if dimensions == shape { return self }
-        let output = Tensor.stridedCopy(storage, offset: offset, dimensions: dimensions, strides: strides)
         let original = shape
-        return Tensor.record("slice", output: output, inputs: [self], tangent: { t, _ in t[0].map { $0[full] } }) { g, _, _ in
-            [g.padded(into: original, at: full.map(\.lowerBound))]
-        }
+        return Primitive<Scalar>(
+            "slice", Tensor.stridedCopy(offset: offset, dimensions: dimensions, strides: strides),
+            derivative: { g, _, _ in g.padded(into: original, at: full.map(\.lowerBound)) }, tangent: .rule { t, _, _ in t[full] }
+        ).bind(self)
     }
 
     /// This tensor placed in a zero tensor of `shape` starting at `origin` (the derivative of slicing).
@@ -216,22 +210,20 @@ extension Tensor {
             precondition(origin[axis] >= 0 && origin[axis] + shape[axis] <= newShape[axis],
                 "padded: \(shape) at origin \(origin) does not fit in \(newShape)")
         }
-        let result = Tensor(uninitializedShape: newShape)
         let strides = Tensor.contiguousStrides(newShape)
         let offset = zip(origin, strides).map { $0 * $1 }.reduce(0, +)
         // Zeros, then this tensor written at its place: the inverse of a strided copy.
         let plan = StridedCopyPlan(dimensions: shape, strides: strides)
-        let total = result.scalarCount
-        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
-            y.update(repeating: 0, count: total)
-            plan.run(from: x, to: y + offset, scattering: true)
-        }
-        result.storage.base.update(repeating: 0, count: total)
-        plan.run(from: storage.base, to: result.storage.base + offset, scattering: true)
+        let total = Shape.count(newShape)
         let ranges = zip(origin, shape).map { $0..<($0 + $1) }
-        return Tensor.record(
-            "pad", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.padded(into: newShape, at: origin) } }
-        ) { g, _, _ in [g[ranges]] }
+        return Primitive<Scalar>(
+            "pad",
+            .kernel(shape: newShape) { buffers in
+                buffers.output.update(repeating: 0, count: total)
+                plan.run(from: buffers[0], to: buffers.output + offset, scattering: true)
+            },
+            derivative: { g, _, _ in g[ranges] }, tangent: .rule { t, _, _ in t.padded(into: newShape, at: origin) }
+        ).bind(self)
     }
 
     /// The rows (first-axis entries) at `indices`, in that order; indices may repeat.
@@ -240,20 +232,15 @@ extension Tensor {
         let rowLength = shape.dropFirst().reduce(1, *)
         var newShape = shape
         newShape[0] = indices.count
-        let result = Tensor(uninitializedShape: newShape)
         for index in indices {
             precondition(index >= 0 && index < shape[0], "gatheringRows: index \(index) is out of range 0..<\(shape[0])")
         }
-        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
-            Tensor.gatherRows(indices, rowLength: rowLength, from: x, to: y)
-        }
-        Tensor.gatherRows(indices, rowLength: rowLength, from: storage.base, to: result.storage.base)
         let rows = shape[0]
-        return Tensor.record(
-            "gatherRows", output: result, inputs: [self], tangent: { t, _ in t[0].map { $0.gatheringRows(indices) } }
-        ) { g, _, _ in
-            [g.scatteringRows(indices, rowCount: rows)]
-        }
+        return Primitive<Scalar>(
+            "gatherRows",
+            .kernel(shape: newShape) { buffers in Tensor.gatherRows(indices, rowLength: rowLength, from: buffers[0], to: buffers.output) },
+            derivative: { g, _, _ in g.scatteringRows(indices, rowCount: rows) }, tangent: .rule { t, _, _ in t.gatheringRows(indices) }
+        ).bind(self)
     }
 
     /// A tensor of `rowCount` rows where row `indices[i]` accumulates row `i` of this tensor
@@ -263,20 +250,18 @@ extension Tensor {
         var newShape = shape
         newShape[0] = rowCount
         let rowLength = shape.dropFirst().reduce(1, *)
-        let result = Tensor(uninitializedShape: newShape)
         for index in indices {
             precondition(index >= 0 && index < rowCount, "scatteringRows: index \(index) is out of range 0..<\(rowCount)")
         }
         let row = BroadcastPlan(lhsShape: [rowLength], rhsShape: [rowLength], outputShape: [rowLength])
-        let total = result.scalarCount
-        KernelTrace.active?.append(reading: storage, writing: result.storage) { x, y in
-            Tensor.scatterRows(indices, plan: row, count: total, from: x, to: y)
-        }
-        Tensor.scatterRows(indices, plan: row, count: total, from: storage.base, to: result.storage.base)
-        return Tensor.record(
-            "scatterRows", output: result, inputs: [self],
-            tangent: { t, _ in t[0].map { $0.scatteringRows(indices, rowCount: rowCount) } }
-        ) { g, _, _ in [g.gatheringRows(indices)] }
+        let total = Shape.count(newShape)
+        return Primitive<Scalar>(
+            "scatterRows",
+            .kernel(shape: newShape) { buffers in
+                Tensor.scatterRows(indices, plan: row, count: total, from: buffers[0], to: buffers.output)
+            },
+            derivative: { g, _, _ in g.gatheringRows(indices) }, tangent: .rule { t, _, _ in t.scatteringRows(indices, rowCount: rowCount) }
+        ).bind(self)
     }
 }
 
