@@ -100,8 +100,8 @@ private let shapes: [(Int, Int, Int)] = [
     (0, 5, 3), (5, 0, 3), (5, 3, 0), (1, 1, 1), (1, 7, 17), (7, 1, 17), (17, 7, 1), (7, 17, 7),
     (17, 17, 129), (129, 7, 17), (13, 129, 5), (1000, 17, 33), (17, 1000, 3), (5, 9, 1000), (200, 190, 40),
     (40, 33, 605), (12, 32, 257), (24, 16, 9), (25, 65, 300), (13, 33, 31),
-    // Split along N over two threads (N >= M, large enough to split), with op(A) packed once for both
-    // threads: partial row panels, and two K blocks in the second.
+    // Split along N over two threads (N >= M, large enough to split): partial row panels, and two K
+    // blocks in the second.
     (37, 300, 200), (100, 260, 520),
 ]
 
