@@ -51,7 +51,7 @@ with tempfile.TemporaryDirectory() as tmp:
     accumulator.Reload()
     tags = set(accumulator.Tags()["scalars"])
     expected_tags = {f"{split}/{figure}" for split in ("train", "validation", "test")
-                     for figure in ("loss", "accuracy", "macro_f1")} | {"learning_rate"}
+                     for figure in ("loss", "accuracy", "macro_f1")} | {"learning_rate", "train/penalty"}
     assert tags == expected_tags, f"tags {sorted(tags)}, expected {sorted(expected_tags)}"
 
     def series(tag):
@@ -65,6 +65,7 @@ with tempfile.TemporaryDirectory() as tmp:
         assert np.array_equal(got, expected), f"{tag}: TensorBoard read {got}, the run logged {expected}"
 
     close("train/loss", [r["trainLoss"] for r in records])
+    close("train/penalty", [r["trainPenalty"] for r in records])  # the CSV default's L2 penalty, reported apart
     close("train/accuracy", [r["train"]["classification"]["confusionMatrix"] and
                              np.trace(r["train"]["classification"]["confusionMatrix"]) /
                              np.sum(r["train"]["classification"]["confusionMatrix"]) for r in records])
